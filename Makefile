@@ -1,0 +1,49 @@
+# tuntcp build. `make` builds the stack library, `make test` runs every test
+# (unit tests under ASan+UBSan), `make bench` runs the benchmarks.
+CC      ?= cc
+CSTD    := -std=gnu11 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+OPT     ?= -O2 -g
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+INC     := -Istack
+
+BUILD   := build
+STACK_SRC := $(wildcard stack/*.c)
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+
+STACK_OBJ     := $(STACK_SRC:%.c=$(BUILD)/rel/%.o)
+STACK_SAN_OBJ := $(STACK_SRC:%.c=$(BUILD)/san/%.o)
+UNIT_OBJ      := $(UNIT_SRC:%.c=$(BUILD)/san/%.o)
+
+.PHONY: all test unit bench clean
+all: $(BUILD)/libtuntcpstack.a
+
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden $(INC) -MMD -MP -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(INC) -Itests/unit -MMD -MP -c $< -o $@
+
+$(BUILD)/libtuntcpstack.a: $(STACK_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(STACK_SAN_OBJ)
+	$(CC) $(SAN) $^ -o $@
+
+unit: $(BUILD)/unit_tests
+
+test: $(BUILD)/unit_tests
+	@tests/run-all
+
+$(BUILD)/bench_mem: tests/bench/bench_mem.c $(BUILD)/libtuntcpstack.a
+	$(CC) $(CSTD) $(WARN) $(OPT) $(INC) $< $(BUILD)/libtuntcpstack.a -o $@
+
+bench: $(BUILD)/bench_mem
+	@tests/bench/run
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,122 @@
+/* The stack: a connection table hashed by 4-tuple, listeners with bounded
+ * SYN and accept queues, ephemeral ports, ISN generation, IPv4 and ICMP,
+ * all over one link. Everything hangs off one `struct stack`; there is no
+ * mutable global state. Not thread-safe: the runtime holds a lock.
+ *
+ * The socket-like API below is nonblocking; errors are negative errno
+ * values, as Linux's socket calls would set errno. Times are microseconds
+ * on the caller's clock. */
+#ifndef TUNTCP_STACK_H
+#define TUNTCP_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "isn.h"
+#include "link.h"
+#include "tcp.h"
+#include "wire.h"
+
+struct stack_config {
+    uint32_t addr;              /* the stack's IPv4 address, host order */
+    struct tcp_config tcp;      /* tcp.mss follows the link's MTU */
+    uint16_t ephemeral_lo, ephemeral_hi;  /* Linux: 32768..60999 */
+    unsigned syn_backlog;       /* half-open connections per listener */
+    unsigned max_backlog;       /* listen() backlog is clamped to this */
+    bool random_isn_key;        /* true: key from getrandom; false: isn_key */
+    struct isn_key isn_key;
+};
+/* Defaults: tcp_config_default, ports 32768..60999, syn_backlog 256,
+ * max_backlog 4096, random ISN key. `addr` must be set by the caller. */
+void stack_config_default(struct stack_config *cfg);
+
+struct stack_stats {
+    uint64_t ip_in, ip_out, tcp_in, icmp_in, icmp_out, link_errors;
+    uint64_t drops[DROP_REASON_COUNT];
+    struct tcp_stats tcp;        /* a copy of the host's counters */
+    uint64_t conns_open;         /* connections in the table now */
+};
+
+struct stack;
+struct sock;
+
+/* NULL on allocation failure (or getrandom failure: errno says). The
+ * config's tcp.mss is derived from link->mtu. */
+struct stack *stack_new(const struct stack_config *cfg, struct link *link);
+/* Frees every socket and connection, with no packet sent. */
+void stack_free(struct stack *s);
+
+/* Processes one IP packet from the link. */
+void stack_input(struct stack *s, const uint8_t *pkt, size_t len,
+                 uint64_t now);
+/* Reads packets from the link until none is ready and processes them;
+ * returns how many. */
+unsigned stack_receive(struct stack *s, uint64_t now);
+/* Fires every timer due at `now`, frees connections that are done. */
+void stack_timers(struct stack *s, uint64_t now);
+/* The earliest timer deadline of any connection, 0 if none. */
+uint64_t stack_next_deadline(const struct stack *s);
+void stack_get_stats(const struct stack *s, struct stack_stats *out);
+
+/* Readiness callback: called when stack_poll() of a socket may have
+ * changed (data, space, connection state, error, accept queue). */
+void stack_set_notify(struct stack *s,
+                      void (*fn)(void *ctx, struct sock *k), void *ctx);
+void stack_sock_set_user(struct sock *k, void *user);
+void *stack_sock_user(const struct sock *k);
+
+/* ---- the socket-like API ---- */
+int stack_socket(struct stack *s, struct sock **out);
+/* addr 0 = any local address; port 0 = an ephemeral port. -EINVAL if
+ * already bound, -EADDRNOTAVAIL for an address that is not the stack's,
+ * -EADDRINUSE if taken (SO_REUSEADDR lets a listener bind over
+ * connections in TIME-WAIT, as Linux). */
+int stack_bind(struct stack *s, struct sock *k, uint32_t addr, uint16_t port);
+/* Binds an ephemeral port first if unbound. backlog <= 0 means 1...
+ * clamped to max_backlog. Listening again only changes the backlog. */
+int stack_listen(struct stack *s, struct sock *k, int backlog);
+/* A new connected socket or -EAGAIN; -EINVAL if not listening. */
+int stack_accept(struct stack *s, struct sock *k, struct sock **out);
+/* Starts the handshake: -EINPROGRESS; -EALREADY while connecting; -EISCONN
+ * once connected; -ECONNREFUSED / -ETIMEDOUT ... are reported later via
+ * stack_poll (POLLERR) and stack_sock_error. -EADDRNOTAVAIL when no
+ * ephemeral port is free. */
+int stack_connect(struct stack *s, struct sock *k, uint32_t addr,
+                  uint16_t port, uint64_t now);
+ssize_t stack_send(struct stack *s, struct sock *k, const void *buf,
+                   size_t len, uint64_t now);
+#define STACK_MSG_PEEK 1
+ssize_t stack_recv(struct stack *s, struct sock *k, void *buf, size_t len,
+                   int flags, uint64_t now);
+/* how: SHUT_RD, SHUT_WR, SHUT_RDWR. -ENOTCONN if not connected. */
+int stack_shutdown(struct stack *s, struct sock *k, int how, uint64_t now);
+/* Releases the socket. A connection lives on to deliver queued data and
+ * close gracefully (or is reset if received data was left unread); a
+ * listener resets the connections nobody accepted. */
+void stack_close(struct stack *s, struct sock *k, uint64_t now);
+/* poll(2) bits: POLLIN, POLLOUT, POLLRDHUP, POLLHUP, POLLERR. */
+unsigned stack_poll(struct stack *s, struct sock *k);
+int stack_getsockname(struct stack *s, struct sock *k, uint32_t *addr,
+                      uint16_t *port);
+int stack_getpeername(struct stack *s, struct sock *k, uint32_t *addr,
+                      uint16_t *port);
+/* SO_ERROR: the pending error (positive errno) or 0; reading clears it. */
+int stack_sock_error(struct stack *s, struct sock *k);
+/* The connection's state (for tests and TCP_INFO). */
+enum tcp_state stack_sock_state(struct stack *s, struct sock *k);
+const struct tcp_conn *stack_sock_conn(struct stack *s, struct sock *k);
+
+enum stack_opt {
+    STACK_OPT_REUSEADDR, STACK_OPT_NODELAY, STACK_OPT_KEEPALIVE,
+    STACK_OPT_KEEPIDLE, STACK_OPT_KEEPINTVL, STACK_OPT_KEEPCNT, /* seconds, count */
+    STACK_OPT_SNDBUF, STACK_OPT_RCVBUF,   /* bytes */
+};
+/* -EINVAL for a bad value. Buffer sizes apply to a connection not yet
+ * established and to connections later accepted from a listener. */
+int stack_setopt(struct stack *s, struct sock *k, enum stack_opt opt,
+                 int value, uint64_t now);
+int stack_getopt(struct stack *s, struct sock *k, enum stack_opt opt,
+                 int *value);
+
+#endif

@@ -1,0 +1,215 @@
+/* One TCP connection (RFC 9293): a pure state machine. Input is the
+ * connection, a parsed segment and the current time; output is segments
+ * handed to the host's emit function and a changed state. No I/O, no clock
+ * reads, no locks. Timers are deadlines the connection reports.
+ *
+ * Times are microseconds on the caller's clock (monotonic or virtual). */
+#ifndef TUNTCP_TCP_H
+#define TUNTCP_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "reass.h"
+#include "ring.h"
+#include "seq.h"
+#include "tcp_cc.h"
+#include "wire.h"
+
+enum tcp_state {
+    TCP_CLOSED, TCP_LISTEN, TCP_SYN_SENT, TCP_SYN_RECEIVED, TCP_ESTABLISHED,
+    TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_CLOSE_WAIT, TCP_CLOSING,
+    TCP_LAST_ACK, TCP_TIME_WAIT,
+};
+const char *tcp_state_name(enum tcp_state s);
+
+/* Tunables shared by the connections of one stack. */
+struct tcp_config {
+    uint32_t mss;               /* MSS we announce: link MTU - 40 */
+    uint32_t sndbuf, rcvbuf;    /* default buffer sizes, bytes */
+    uint64_t rto_initial_us;    /* RFC 6298 2.1: 1 s */
+    uint64_t rto_min_us;        /* Linux's 200 ms rather than RFC 6298's 1 s */
+    uint64_t rto_max_us;        /* RFC 6298 2.5: at least 60 s */
+    unsigned syn_retries;       /* SYN retransmissions before ETIMEDOUT */
+    unsigned retries;           /* data retransmissions before ETIMEDOUT */
+    uint64_t msl_us;            /* TIME-WAIT lasts 2 * MSL */
+    uint64_t fin_timeout_us;    /* FIN-WAIT-2 lifetime once the user closed */
+    uint64_t delack_us;         /* delayed-ACK timeout (RFC 9293 3.8.6.3: < 0.5 s) */
+    uint64_t keepalive_idle_us, keepalive_intvl_us;
+    unsigned keepalive_cnt;
+    uint32_t challenge_ack_limit;  /* per second, per stack (RFC 5961 7) */
+    bool window_scaling;        /* offer RFC 7323 window scaling */
+    bool timestamps;            /* offer RFC 7323 timestamps */
+    const struct tcp_cc_ops *cc;
+};
+void tcp_config_default(struct tcp_config *cfg);
+
+struct tcp_stats {
+    uint64_t segs_out, data_segs_out, bytes_out, retrans_segs;
+    uint64_t fast_retransmits, rto_expirations, zero_window_probes;
+    uint64_t keepalive_probes, challenge_acks, challenge_acks_suppressed;
+    uint64_t rst_out, paws_drops, unacceptable_segs, ooo_segs, ooo_dropped;
+    uint64_t active_opens, passive_opens, established, resets_in, timeouts;
+};
+
+struct tcp_endpoints {
+    uint32_t laddr, raddr;      /* host byte order */
+    uint16_t lport, rport;
+};
+
+struct tcp_conn;
+
+/* What a connection runs in: configuration, the output function,
+ * counters, and the per-stack challenge-ACK budget. */
+struct tcp_host {
+    const struct tcp_config *cfg;
+    /* Sends one segment from ep->laddr:lport to ep->raddr:rport. */
+    void (*emit)(struct tcp_host *h, const struct tcp_endpoints *ep,
+                 const struct tcp_segment *seg,
+                 const struct tcp_payload *payload);
+    struct tcp_stats stats;
+    uint64_t challenge_second;  /* RFC 5961 7: start of the current second */
+    uint32_t challenge_count;   /* challenge ACKs sent in that second */
+};
+
+struct tcp_conn {
+    enum tcp_state state;
+    struct tcp_endpoints ep;
+    struct tcp_host *host;
+
+    /* Send sequence variables (RFC 9293 3.3.1). */
+    uint32_t snd_una, snd_nxt, snd_wnd, snd_up, snd_wl1, snd_wl2, iss;
+    uint32_t snd_max;       /* highest sequence sent + 1; SND.NXT retreats to
+                               SND.UNA after a timeout (go-back-N) */
+    uint32_t max_snd_wnd;   /* largest window the peer has offered */
+    uint16_t snd_mss;       /* payload per segment: peer's MSS, our MTU,
+                               less the timestamp option */
+    uint8_t snd_wscale, rcv_wscale;  /* RFC 7323 2: shift counts */
+
+    /* Receive sequence variables. */
+    uint32_t rcv_nxt, rcv_wnd, rcv_up, irs;
+    uint32_t rcv_adv;       /* right edge we last advertised: never moves
+                               left (RFC 9293 3.8.6.2.2) */
+    uint32_t last_ack_sent; /* RFC 7323 4.3 */
+
+    /* RFC 7323 timestamps. */
+    bool ts_on;
+    uint32_t ts_recent;
+    uint64_t ts_recent_at;  /* when ts_recent was set (PAWS 24-day rule) */
+    uint32_t ts_offset;     /* random per-connection TSval offset */
+
+    /* Buffers: sndbuf holds bytes from SND.UNA (after the SYN) onward;
+     * rcvbuf holds bytes ready for the user, then out-of-order data at
+     * its place (reass says where). */
+    struct ring sndbuf, rcvbuf;
+    struct reass reass;
+    bool fin_queued;        /* user's CLOSE/shutdown: FIN follows the data */
+    bool fin_received;      /* peer's FIN accepted: EOF after rcvbuf */
+    bool ooo_fin;           /* a FIN beyond a gap, at ooo_fin_seq */
+    uint32_t ooo_fin_seq;
+    bool passive;           /* opened from LISTEN (RFC 9293 3.10.7.4 RST) */
+    bool user_closed;       /* the user released the connection */
+
+    /* RFC 6298 retransmission timer. */
+    uint64_t srtt_us, rttvar_us, rto_us;
+    bool rtt_timing;        /* Karn: timing one segment, not a retransmit */
+    uint32_t rtt_seq;
+    uint64_t rtt_start;
+    unsigned backoff;       /* consecutive timeouts (RTO or persist) */
+
+    /* RFC 5681 / RFC 6582 congestion control. */
+    const struct tcp_cc_ops *cc;
+    uint32_t cwnd, ssthresh;
+    unsigned dupacks;
+    bool in_recovery;
+    uint32_t recover;
+    uint64_t cc_state[4];   /* the algorithm's own */
+
+    /* ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2). */
+    bool ack_now;
+    unsigned segs_unacked;  /* full-sized segments received since our ACK */
+
+    /* Deadlines, microseconds; 0 = not armed. */
+    uint64_t rto_at;        /* retransmission or zero-window probe */
+    bool persist;           /* rto_at is the persist timer (RFC 9293 3.8.6.1) */
+    uint64_t delack_at;
+    uint64_t keepalive_at;
+    uint64_t close_at;      /* TIME-WAIT end, or orphaned FIN-WAIT-2 end */
+
+    /* Options set by the user. */
+    bool nodelay;           /* Nagle off (RFC 9293 3.7.4) */
+    bool keepalive;         /* RFC 1122 4.2.3.6 */
+    uint64_t ka_idle_us, ka_intvl_us;
+    unsigned ka_cnt, ka_probes;
+    uint64_t last_recv_at;
+
+    int error;              /* pending error (positive errno), SO_ERROR */
+    int soft_error;         /* ICMP soft error, reported on timeout */
+};
+
+/* Allocates the buffers; the connection starts CLOSED. 0 or -ENOMEM. */
+int tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
+                  const struct tcp_endpoints *ep, uint32_t sndbuf,
+                  uint32_t rcvbuf);
+void tcp_conn_destroy(struct tcp_conn *c);
+
+/* RFC 9293 3.10.1 OPEN, active: sends SYN, enters SYN-SENT. */
+void tcp_open_active(struct tcp_conn *c, uint32_t iss, uint64_t now);
+/* OPEN, passive: the connection enters LISTEN; the SYN that created it is
+ * then passed to tcp_input (the stack keeps one LISTEN connection per
+ * incoming SYN, so that listeners stay stateless). */
+void tcp_open_passive(struct tcp_conn *c, uint32_t iss);
+
+/* RFC 9293 3.10.7: SEGMENT ARRIVES. */
+void tcp_input(struct tcp_conn *c, const struct tcp_segment *seg,
+               uint64_t now);
+/* RFC 9293 3.10.7.1: the reset answering a segment that reached no
+ * connection (CLOSED state). Nothing is sent in reply to a RST. */
+void tcp_reply_reset(struct tcp_host *h, const struct tcp_endpoints *ep,
+                     const struct tcp_segment *seg);
+/* An ICMP destination unreachable / time exceeded naming this connection
+ * (RFC 1122 4.2.3.9, RFC 5927): `seq` is the quoted sequence number,
+ * `mtu` the next-hop MTU for fragmentation-needed (else 0). */
+void tcp_icmp_error(struct tcp_conn *c, uint8_t type, uint8_t code,
+                    uint32_t seq, uint16_t mtu, uint64_t now);
+
+/* Fires whatever deadline has passed. */
+void tcp_timer(struct tcp_conn *c, uint64_t now);
+/* The earliest armed deadline, 0 if none. */
+uint64_t tcp_next_deadline(const struct tcp_conn *c);
+
+/* User calls (RFC 9293 3.10.2 - 3.10.5). Errors are negative errno. */
+/* Queues up to len bytes; returns how many (> 0), -EAGAIN when the buffer
+ * is full, -EPIPE after shutdown or close, -ENOTCONN before the handshake
+ * began, or the pending error (e.g. -ECONNRESET) once. */
+ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len,
+                 uint64_t now);
+/* Copies up to len bytes out; 0 means end of stream, -EAGAIN nothing yet,
+ * -ENOTCONN before a connection, or the pending error once. With `peek`
+ * the bytes stay. */
+ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, bool peek,
+                 uint64_t now);
+/* Bytes ready to read. */
+uint32_t tcp_readable(const struct tcp_conn *c);
+/* shutdown(SHUT_WR): FIN after the queued data. */
+void tcp_shutdown_send(struct tcp_conn *c, uint64_t now);
+/* RFC 9293 3.10.4 CLOSE: FIN after queued data; unread received data makes
+ * it an abort instead (RFC 2525 2.17), as Linux does. */
+void tcp_close(struct tcp_conn *c, uint64_t now);
+/* RFC 9293 3.10.5 ABORT: RST to the peer, connection CLOSED. */
+void tcp_abort(struct tcp_conn *c, uint64_t now);
+/* Consumes the pending error (SO_ERROR): positive errno or 0. */
+int tcp_take_error(struct tcp_conn *c);
+/* Readiness as poll(2) bits: POLLIN, POLLOUT, POLLRDHUP, POLLHUP, POLLERR. */
+unsigned tcp_poll(const struct tcp_conn *c);
+/* Options. */
+void tcp_set_nodelay(struct tcp_conn *c, bool on, uint64_t now);
+void tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t now);
+/* The connection is over: CLOSED after having been used, or never opened. */
+static inline bool tcp_is_closed(const struct tcp_conn *c)
+{
+    return c->state == TCP_CLOSED;
+}
+
+#endif
