@@ -85,6 +85,7 @@ struct tcp_conn {
     uint32_t max_snd_wnd;   /* largest window the peer has offered */
     uint16_t snd_mss;       /* payload per segment: peer's MSS, our MTU,
                                less the timestamp option */
+    bool ws_on;             /* RFC 7323 2.2: both SYNs offered scaling */
     uint8_t snd_wscale, rcv_wscale;  /* RFC 7323 2: shift counts */
 
     /* Receive sequence variables. */
@@ -105,6 +106,7 @@ struct tcp_conn {
     struct ring sndbuf, rcvbuf;
     struct reass reass;
     bool fin_queued;        /* user's CLOSE/shutdown: FIN follows the data */
+    uint32_t fin_seq;       /* the FIN's sequence number, once queued */
     bool fin_received;      /* peer's FIN accepted: EOF after rcvbuf */
     bool ooo_fin;           /* a FIN beyond a gap, at ooo_fin_seq */
     uint32_t ooo_fin_seq;
@@ -123,7 +125,8 @@ struct tcp_conn {
     uint32_t cwnd, ssthresh;
     unsigned dupacks;
     bool in_recovery;
-    uint32_t recover;
+    bool recovery_rto_reset;  /* RFC 6582 3.2 step 5: first partial ACK seen */
+    uint32_t recover;         /* RFC 6582: highest sequence sent at loss */
     uint64_t cc_state[4];   /* the algorithm's own */
 
     /* ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2). */
@@ -141,7 +144,8 @@ struct tcp_conn {
     bool nodelay;           /* Nagle off (RFC 9293 3.7.4) */
     bool keepalive;         /* RFC 1122 4.2.3.6 */
     uint64_t ka_idle_us, ka_intvl_us;
-    unsigned ka_cnt, ka_probes;
+    unsigned ka_cnt;
+    unsigned probes;        /* keepalive or window probes unanswered */
     uint64_t last_recv_at;
 
     int error;              /* pending error (positive errno), SO_ERROR */

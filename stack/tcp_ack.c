@@ -1,0 +1,193 @@
+/* The ACK field of an incoming segment (RFC 9293 3.10.7.4 fifth): what
+ * it acknowledges, the send window, RTT samples, and loss detection and
+ * recovery (RFC 5681 3.2, RFC 6582). */
+#include "tcp_internal.h"
+
+/* Our SYN is acknowledged: the RTT sample it may give and SND.UNA. */
+static void syn_acked(struct tcp_conn *c, uint64_t now)
+{
+    if (c->rtt_timing)
+        tcp_rtt_sample(c, now - c->rtt_start);
+    c->rtt_timing = false;
+    c->snd_una = c->iss + 1;
+}
+
+void tcp_ack_syn_sent(struct tcp_conn *c, uint64_t now)
+{
+    syn_acked(c, now);
+    tcp_established(c, now);
+}
+
+static void rtt_from_ack(struct tcp_conn *c, const struct tcp_segment *seg,
+                         uint64_t now)
+{
+    if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
+        /* RFC 6298 3: the timed segment is acknowledged */
+        tcp_rtt_sample(c, now - c->rtt_start);
+        c->rtt_timing = false;
+    } else if (c->backoff && c->ts_on && seg->opt.has_ts && seg->opt.ts_ecr) {
+        /* RFC 7323 4.1: after a retransmission Karn's rule has no sample;
+         * the echoed timestamp still tells the round trip. */
+        uint32_t ms = tcp_ts_now(c, now) - seg->opt.ts_ecr;
+        if (ms < 60 * 1000)
+            tcp_rtt_sample(c, (uint64_t)ms * USEC_PER_MSEC);
+    }
+}
+
+/* SND.UNA < SEG.ACK =< SND.MAX: new data (or our FIN) acknowledged. */
+static void new_ack(struct tcp_conn *c, const struct tcp_segment *seg,
+                    uint64_t now)
+{
+    uint32_t ack = seg->ack;
+    uint32_t acked = ack - c->snd_una;
+    uint32_t data_end = tcp_data_end(c);
+    ring_consume(&c->sndbuf, seq_min(ack, data_end) - c->snd_una);
+    c->snd_una = ack;
+    if (seq_lt(c->snd_nxt, c->snd_una))
+        c->snd_nxt = c->snd_una;
+    rtt_from_ack(c, seg, now);
+    /* New data acknowledged: the backoff is over (RFC 6298 5.7) and
+     * the peer is alive. */
+    c->backoff = 0;
+    c->probes = 0;
+
+    if (c->in_recovery) {
+        if (seq_gt(ack, c->recover)) {
+            /* RFC 6582 3.2 step 3: a full ACK ends recovery; cwnd is
+             * min(ssthresh, max(FlightSize, SMSS) + SMSS). */
+            c->cwnd = min_u32(c->ssthresh,
+                              max_u32(tcp_flight(c), c->snd_mss) + c->snd_mss);
+            c->in_recovery = false;
+        } else {
+            /* RFC 6582 3.2 step 3: a partial ACK retransmits the next
+             * hole and deflates cwnd by the amount acknowledged, adding
+             * back one SMSS if at least that much was. */
+            tcp_retransmit_first(c, now);
+            c->cwnd -= min_u32(acked, c->cwnd);
+            if (acked >= c->snd_mss)
+                c->cwnd += c->snd_mss;
+            c->cwnd = max_u32(c->cwnd, c->snd_mss);
+            /* RFC 6582 3.2 step 5: the first partial ACK resets the
+             * retransmission timer; later ones do not. */
+            if (!c->recovery_rto_reset) {
+                c->recovery_rto_reset = true;
+                tcp_update_rto_timer(c, now, true);
+            }
+            c->dupacks = 0;
+            return;
+        }
+    } else {
+        c->cc->on_ack(c, acked, now);
+    }
+    c->dupacks = 0;
+    /* RFC 6298 5.3: restart the timer for what is still outstanding */
+    tcp_update_rto_timer(c, now, true);
+}
+
+/* SEG.ACK = SND.UNA: a duplicate ACK by RFC 5681 2's definition drives
+ * fast retransmit and fast recovery. */
+static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *seg,
+                                uint32_t new_wnd, uint64_t now)
+{
+    if (seg->len || (seg->flags & (TCP_SYN | TCP_FIN)) ||
+        new_wnd != c->snd_wnd || tcp_flight(c) == 0)
+        return;
+    c->dupacks++;
+    if (c->in_recovery) {
+        /* RFC 6582 3.2 step 4: each further duplicate inflates cwnd */
+        c->cwnd += c->snd_mss;
+        return;
+    }
+    if (c->dupacks != 3)
+        return;
+    /* RFC 6582 3.2 step 2: only if the ACK covers more than recover;
+     * otherwise these duplicates belong to a loss already handled. */
+    if (!seq_gt(seg->ack, c->recover))
+        return;
+    c->host->stats.fast_retransmits++;
+    /* RFC 5681 3.2 steps 2-4 */
+    c->recover = c->snd_max - 1;
+    c->ssthresh = c->cc->ssthresh(c);
+    tcp_retransmit_first(c, now);
+    c->cwnd = c->ssthresh + 3 * c->snd_mss;
+    c->in_recovery = true;
+    c->recovery_rto_reset = false;
+}
+
+bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
+                   uint64_t now)
+{
+    uint32_t ack = seg->ack;
+
+    if (c->state == TCP_SYN_RECEIVED) {
+        /* RFC 9293 3.10.7.4 fifth, SYN-RECEIVED: SND.UNA < SEG.ACK =<
+         * SND.NXT moves to ESTABLISHED; any other ACK gets a reset. */
+        if (!(seq_lt(c->snd_una, ack) && seq_le(ack, c->snd_max))) {
+            tcp_reply_reset(c->host, &c->ep, seg);
+            return false;
+        }
+        syn_acked(c, now);
+        tcp_established(c, now);
+        /* ...and set SND.WND <- SEG.WND, SND.WL1 <- SEG.SEQ,
+         * SND.WL2 <- SEG.ACK. */
+        c->snd_wnd = c->max_snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+        c->snd_wl1 = seg->seq;
+        c->snd_wl2 = ack;
+        if (c->fin_queued) /* a CLOSE deferred in SYN-RECEIVED */
+            tcp_set_state(c, TCP_FIN_WAIT_1);
+    }
+
+    /* RFC 5961 5.2: acceptable if SND.UNA - MAX.SND.WND =< SEG.ACK =<
+     * SND.NXT; otherwise challenge ACK and drop (RFC 9293 3.10.7.4: an
+     * ACK for something not yet sent is answered with an ACK). */
+    if (seq_gt(ack, c->snd_max) ||
+        seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
+        tcp_send_challenge_ack(c, now);
+        return false;
+    }
+
+    uint32_t new_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+    if (seq_gt(ack, c->snd_una))
+        new_ack(c, seg, now);
+    else if (ack == c->snd_una)
+        maybe_duplicate_ack(c, seg, new_wnd, now);
+
+    /* RFC 9293 3.10.7.4: update the send window if SND.UNA =< SEG.ACK
+     * and the segment is newer (SND.WL1 < SEG.SEQ, or the same SEQ and
+     * SND.WL2 =< SEG.ACK). */
+    if (ack == c->snd_una &&
+        (seq_lt(c->snd_wl1, seg->seq) ||
+         (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, ack)))) {
+        c->snd_wnd = new_wnd;
+        c->snd_wl1 = seg->seq;
+        c->snd_wl2 = ack;
+        c->max_snd_wnd = max_u32(c->max_snd_wnd, new_wnd);
+    }
+
+    switch (c->state) {
+    case TCP_FIN_WAIT_1:
+        /* RFC 9293 3.10.7.4: our FIN acknowledged: FIN-WAIT-2 */
+        if (tcp_fin_acked(c)) {
+            tcp_set_state(c, TCP_FIN_WAIT_2);
+            /* Linux's tcp_fin_timeout: an orphan does not wait forever
+             * for the peer's FIN. */
+            if (c->user_closed)
+                c->close_at = now + c->host->cfg->fin_timeout_us;
+            tcp_arm_keepalive(c, now);
+        }
+        break;
+    case TCP_CLOSING:
+        if (tcp_fin_acked(c))
+            tcp_enter_time_wait(c, now);
+        break;
+    case TCP_LAST_ACK:
+        if (tcp_fin_acked(c)) {
+            tcp_done(c, 0);
+            return false;
+        }
+        break;
+    default:
+        break;
+    }
+    return true;
+}

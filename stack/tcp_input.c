@@ -1,0 +1,349 @@
+/* SEGMENT ARRIVES (RFC 9293 3.10.7), state by state, step by step. The
+ * ACK field is handled in tcp_ack.c. */
+#include <errno.h>
+
+#include "tcp_internal.h"
+
+#define PAWS_IDLE_LIMIT_US (24ull * 24 * 3600 * USEC_PER_SEC) /* RFC 7323 5.5 */
+
+static uint32_t seg_len(const struct tcp_segment *s)
+{
+    return s->len + !!(s->flags & TCP_SYN) + !!(s->flags & TCP_FIN);
+}
+
+static void input_listen(struct tcp_conn *c, const struct tcp_segment *seg,
+                         uint64_t now)
+{
+    /* RFC 9293 3.10.7.2 first: an incoming RST is ignored. */
+    if (seg->flags & TCP_RST) {
+        tcp_done(c, 0);
+        return;
+    }
+    /* second: an ACK is bad: <SEQ=SEG.ACK><CTL=RST> */
+    if (seg->flags & TCP_ACK) {
+        tcp_reply_reset(c->host, &c->ep, seg);
+        tcp_done(c, 0);
+        return;
+    }
+    /* fourth: other text or control: drop */
+    if (!(seg->flags & TCP_SYN)) {
+        tcp_done(c, 0);
+        return;
+    }
+    /* third: SYN. RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ; send
+     * <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, SND.NXT = ISS+1, SND.UNA = ISS.
+     * Data in the SYN is not acknowledged, so the peer sends it again. */
+    c->passive = true;
+    c->host->stats.passive_opens++;
+    c->irs = seg->seq;
+    c->rcv_nxt = seg->seq + 1;
+    tcp_syn_options(c, seg, now);
+    /* RFC 7323 2.2: the window of a SYN is not scaled */
+    c->snd_wnd = c->max_snd_wnd = seg->wnd;
+    c->snd_wl1 = seg->seq;
+    tcp_set_state(c, TCP_SYN_RECEIVED);
+    tcp_send_syn(c, now);
+    c->rtt_timing = true;
+    c->rtt_seq = c->iss;
+    c->rtt_start = now;
+    c->rto_at = now + c->rto_us;
+}
+
+static void input_syn_sent(struct tcp_conn *c, const struct tcp_segment *seg,
+                           uint64_t now)
+{
+    bool ack = seg->flags & TCP_ACK;
+    /* RFC 9293 3.10.7.3 first: SEG.ACK =< ISS or SEG.ACK > SND.NXT is
+     * unacceptable: <SEQ=SEG.ACK><CTL=RST> unless it is a RST. */
+    if (ack && (seq_le(seg->ack, c->iss) || seq_gt(seg->ack, c->snd_max))) {
+        tcp_reply_reset(c->host, &c->ep, seg);
+        return;
+    }
+    /* second: a RST with an acceptable ACK refuses the connection; one
+     * without an ACK is dropped (RFC 5961 3.2 leaves SYN-SENT as is). */
+    if (seg->flags & TCP_RST) {
+        if (ack) {
+            c->host->stats.resets_in++;
+            tcp_done(c, ECONNREFUSED);
+        }
+        return;
+    }
+    /* fourth: neither SYN nor RST: drop */
+    if (!(seg->flags & TCP_SYN))
+        return;
+    c->irs = seg->seq;
+    c->rcv_nxt = seg->seq + 1;
+    tcp_syn_options(c, seg, now);
+    c->snd_wnd = c->max_snd_wnd = seg->wnd; /* RFC 7323 2.2: unscaled */
+    c->snd_wl1 = seg->seq;
+    c->snd_wl2 = seg->ack;
+    if (ack) {
+        /* Our SYN is acknowledged: ESTABLISHED, send
+         * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. Text in the SYN-ACK is
+         * not acknowledged and comes again. */
+        tcp_ack_syn_sent(c, now);
+        c->ack_now = true;
+        return;
+    }
+    /* Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> */
+    tcp_set_state(c, TCP_SYN_RECEIVED);
+    tcp_send_syn(c, now);
+}
+
+static void process_fin(struct tcp_conn *c, uint64_t now)
+{
+    /* RFC 9293 3.10.7.4 eighth: advance RCV.NXT over the FIN, ACK it,
+     * signal end of data to the user. */
+    c->rcv_nxt++;
+    c->fin_received = true;
+    c->ooo_fin = false;
+    c->ack_now = true;
+    switch (c->state) {
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+        tcp_set_state(c, TCP_CLOSE_WAIT);
+        break;
+    case TCP_FIN_WAIT_1:
+        /* Our FIN is not acknowledged yet (tcp_ack_input would have
+         * moved us to FIN-WAIT-2): CLOSING. */
+        tcp_set_state(c, TCP_CLOSING);
+        break;
+    case TCP_FIN_WAIT_2:
+        tcp_enter_time_wait(c, now);
+        break;
+    default:
+        break;
+    }
+}
+
+/* RFC 9293 3.10.7.4 seventh: place the text in the receive buffer, in
+ * order or at its place beyond a gap. Returns true if the segment's last
+ * byte was kept (so a FIN after it counts). */
+static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
+                         uint64_t now)
+{
+    uint32_t seq = s->seq, len = s->len;
+    const uint8_t *data = s->data;
+
+    if (seq_lt(seq, c->rcv_nxt)) {          /* already received */
+        uint32_t skip = c->rcv_nxt - seq;
+        if (skip >= len) {
+            c->ack_now = true;
+            return true;
+        }
+        seq += skip;
+        data += skip;
+        len -= skip;
+    }
+    /* Keep what fits in the window we offered and in the buffer. */
+    uint32_t room = min_u32(tcp_rcv_window(c), ring_space(&c->rcvbuf));
+    uint32_t offset = seq - c->rcv_nxt;
+    bool whole = true;
+    if (offset >= room) {
+        c->ack_now = true;
+        return false;
+    }
+    if (len > room - offset) {
+        len = room - offset;
+        whole = false;
+    }
+    ring_write_at(&c->rcvbuf, offset, data, len);
+    if (offset == 0) {
+        bool filled_gap = !reass_empty(&c->reass);
+        uint32_t end = reass_advance(&c->reass, c->rcv_nxt + len);
+        ring_commit(&c->rcvbuf, end - c->rcv_nxt);
+        c->rcv_nxt = end;
+        /* RFC 5681 4.2: ACK at once a segment that fills a gap; RFC 9293
+         * 3.8.6.3: else at least every second segment, or on a timer. */
+        if (filled_gap || ++c->segs_unacked >= 2)
+            c->ack_now = true;
+        else
+            tcp_arm_delack(c, now);
+    } else {
+        if (reass_add(&c->reass, seq, seq + len)) {
+            c->host->stats.ooo_segs++;
+        } else {
+            c->host->stats.ooo_dropped++;
+            whole = false;
+        }
+        /* RFC 5681 4.2: out-of-order data is ACKed at once */
+        c->ack_now = true;
+    }
+    return whole;
+}
+
+/* RFC 7323 5.3 R1 (PAWS): true if the segment must be dropped. */
+static bool paws_reject(struct tcp_conn *c, const struct tcp_segment *s,
+                        uint64_t now)
+{
+    if (!c->ts_on || (s->flags & TCP_RST))
+        return false;
+    /* RFC 7323 3.2: a non-RST segment without timestamps is dropped once
+     * they are in use. */
+    if (!s->opt.has_ts)
+        return true;
+    /* R1: TSval older than TS.Recent, unless TS.Recent is stale (5.5). */
+    if (seq_lt(s->opt.ts_val, c->ts_recent) &&
+        now - c->ts_recent_at < PAWS_IDLE_LIMIT_US) {
+        c->host->stats.paws_drops++;
+        tcp_send_ack(c, now);
+        return true;
+    }
+    return false;
+}
+
+/* RFC 9293 3.10.7.4 first: the acceptability test. */
+static bool acceptable(const struct tcp_conn *c, const struct tcp_segment *s)
+{
+    uint32_t len = seg_len(s);
+    uint32_t wnd = tcp_rcv_window(c);
+    if (len == 0 && wnd == 0)
+        return s->seq == c->rcv_nxt;
+    if (len == 0)
+        return seq_in(s->seq, c->rcv_nxt, c->rcv_nxt + wnd);
+    if (wnd == 0)
+        /* "special allowance should be made to accept valid ACKs, URGs
+         * and RSTs": the segment at RCV.NXT is processed, its text
+         * trimmed away (a FIN needs no room and is kept, as Linux). */
+        return s->seq == c->rcv_nxt;
+    return seq_in(s->seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
+           seq_in(s->seq + len - 1, c->rcv_nxt, c->rcv_nxt + wnd);
+}
+
+static void input_rst(struct tcp_conn *c, const struct tcp_segment *s,
+                      uint64_t now)
+{
+    /* RFC 5961 3.2: only a RST at exactly RCV.NXT resets; one elsewhere
+     * in the window gets a challenge ACK. */
+    if (s->seq != c->rcv_nxt) {
+        tcp_send_challenge_ack(c, now);
+        return;
+    }
+    c->host->stats.resets_in++;
+    switch (c->state) {
+    case TCP_SYN_RECEIVED:
+        /* RFC 9293 3.10.7.4 second: passive open returns to LISTEN (the
+         * stack drops this half-open connection); active open is refused. */
+        tcp_done(c, c->passive ? 0 : ECONNREFUSED);
+        break;
+    case TCP_CLOSE_WAIT:
+        /* Linux reports EPIPE once we had the peer's FIN. */
+        tcp_done(c, EPIPE);
+        break;
+    case TCP_ESTABLISHED:
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2:
+        tcp_done(c, ECONNRESET);
+        break;
+    default: /* CLOSING, LAST-ACK, TIME-WAIT */
+        tcp_done(c, 0);
+        break;
+    }
+}
+
+static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg,
+                               uint64_t now)
+{
+    struct tcp_segment s = *seg;
+
+    if (c->state == TCP_SYN_RECEIVED && (s.flags & TCP_SYN) && s.seq == c->irs) {
+        if (!(s.flags & TCP_ACK)) {
+            /* The peer's SYN again: our SYN-ACK was lost; resend it. */
+            tcp_send_syn(c, now);
+            return;
+        }
+        /* Simultaneous open: the peer's SYN-ACK acknowledges our SYN; its
+         * SYN we already have. */
+        s.flags &= (uint8_t)~TCP_SYN;
+        s.seq++;
+    }
+    if (paws_reject(c, &s, now))
+        return;
+    if (!acceptable(c, &s)) {
+        /* RFC 9293 3.10.7.4 first: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+         * unless RST, then drop. */
+        c->host->stats.unacceptable_segs++;
+        if (!(s.flags & TCP_RST))
+            tcp_send_ack(c, now);
+        return;
+    }
+    /* RFC 7323 4.3 (R3): TS.Recent follows segments that cover
+     * Last.ACK.sent. */
+    if (c->ts_on && s.opt.has_ts && seq_ge(s.opt.ts_val, c->ts_recent) &&
+        seq_le(s.seq, c->last_ack_sent)) {
+        c->ts_recent = s.opt.ts_val;
+        c->ts_recent_at = now;
+    }
+    c->last_recv_at = now;
+    c->probes = 0;
+
+    /* second: RST */
+    if (s.flags & TCP_RST) {
+        input_rst(c, &s, now);
+        return;
+    }
+    /* third (security) does not apply: no IP security compartments. */
+    /* fourth: RFC 5961 4.2: a SYN in a synchronized state is answered
+     * with a challenge ACK and dropped, whatever its sequence number. */
+    if (s.flags & TCP_SYN) {
+        tcp_send_challenge_ack(c, now);
+        return;
+    }
+    /* fifth: no ACK, drop */
+    if (!(s.flags & TCP_ACK))
+        return;
+    if (!tcp_ack_input(c, &s, now))
+        return;
+    /* sixth: URG is not supported; urgent data is delivered in line
+     * (RFC 6093 advises new applications not to use it). */
+
+    /* seventh: text, in the states that still receive */
+    bool text_ok = c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
+                   c->state == TCP_FIN_WAIT_2;
+    bool fin_kept = true;
+    if (s.len) {
+        if (text_ok)
+            fin_kept = receive_text(c, &s, now);
+        else
+            c->ack_now = true; /* after the peer's FIN: not new */
+    }
+
+    /* eighth: FIN, processed when everything before it has arrived */
+    uint32_t fin_seq = s.seq + s.len;
+    if ((s.flags & TCP_FIN) && text_ok && fin_kept) {
+        if (fin_seq == c->rcv_nxt) {
+            process_fin(c, now);
+        } else if (seq_gt(fin_seq, c->rcv_nxt)) {
+            c->ooo_fin = true;
+            c->ooo_fin_seq = fin_seq;
+        }
+    } else if (s.flags & TCP_FIN) {
+        /* A retransmitted FIN: ACK it; TIME-WAIT restarts 2 MSL. */
+        c->ack_now = true;
+        if (c->state == TCP_TIME_WAIT)
+            tcp_enter_time_wait(c, now);
+    }
+    if (c->ooo_fin && c->ooo_fin_seq == c->rcv_nxt && text_ok)
+        process_fin(c, now);
+}
+
+void tcp_input(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now)
+{
+    switch (c->state) {
+    case TCP_CLOSED:
+        /* RFC 9293 3.10.7.1 */
+        tcp_reply_reset(c->host, &c->ep, seg);
+        return;
+    case TCP_LISTEN:
+        input_listen(c, seg, now);
+        return;
+    case TCP_SYN_SENT:
+        input_syn_sent(c, seg, now);
+        break;
+    default:
+        input_synchronized(c, seg, now);
+        break;
+    }
+    if (c->state != TCP_CLOSED)
+        tcp_output(c, now);
+}

@@ -1,0 +1,107 @@
+/* Shared between the tcp_*.c files; not part of the tcp layer's API. */
+#ifndef TUNTCP_TCP_INTERNAL_H
+#define TUNTCP_TCP_INTERNAL_H
+
+#include "tcp.h"
+
+#define USEC_PER_MSEC 1000ull
+#define USEC_PER_SEC 1000000ull
+#define TCP_DEFAULT_MSS 536      /* RFC 9293 3.7.1: MSS when none is sent */
+#define TCP_TS_OPT_LEN 12        /* timestamps with their two NOPs */
+#define TCP_MAX_WSCALE 14        /* RFC 7323 2.3 */
+
+static inline uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static inline uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* Our SYN is unacknowledged only in these states (CLOSE in SYN-RECEIVED
+ * is deferred until ESTABLISHED, see tcp_user.c). */
+static inline bool tcp_syn_unacked(const struct tcp_conn *c)
+{
+    return c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED;
+}
+/* Sequence number of the first byte in sndbuf. */
+static inline uint32_t tcp_data_seq(const struct tcp_conn *c)
+{
+    return c->snd_una + (tcp_syn_unacked(c) ? 1 : 0);
+}
+/* One past the last byte the user queued: where a FIN would go. */
+static inline uint32_t tcp_data_end(const struct tcp_conn *c)
+{
+    return tcp_data_seq(c) + c->sndbuf.len;
+}
+static inline bool tcp_fin_sent(const struct tcp_conn *c)
+{
+    return c->fin_queued && seq_gt(c->snd_max, c->fin_seq);
+}
+static inline bool tcp_fin_acked(const struct tcp_conn *c)
+{
+    return c->fin_queued && seq_gt(c->snd_una, c->fin_seq);
+}
+static inline uint32_t tcp_flight(const struct tcp_conn *c)
+{
+    return c->snd_max - c->snd_una;
+}
+static inline bool tcp_synchronized(const struct tcp_conn *c)
+{
+    return c->state >= TCP_ESTABLISHED;
+}
+/* What is left of the window we advertised: RCV.ADV - RCV.NXT. */
+static inline uint32_t tcp_rcv_window(const struct tcp_conn *c)
+{
+    return seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+}
+static inline uint32_t tcp_ts_now(const struct tcp_conn *c, uint64_t now)
+{
+    return (uint32_t)(now / USEC_PER_MSEC) + c->ts_offset;
+}
+
+/* tcp_conn.c */
+void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
+/* Ends the connection: CLOSED, timers off, `err` (if nonzero) pending. */
+void tcp_done(struct tcp_conn *c, int err);
+/* The ESTABLISHED bookkeeping common to both opens. */
+void tcp_established(struct tcp_conn *c, uint64_t now);
+/* Applies the options of the peer's SYN (RFC 9293 3.7.1, RFC 7323). */
+void tcp_syn_options(struct tcp_conn *c, const struct tcp_segment *seg,
+                     uint64_t now);
+/* The window shift our SYN offers: enough to advertise all of rcvbuf. */
+uint8_t tcp_offered_wscale(const struct tcp_conn *c);
+
+/* tcp_output.c */
+void tcp_output(struct tcp_conn *c, uint64_t now);
+void tcp_send_ack(struct tcp_conn *c, uint64_t now);
+void tcp_send_syn(struct tcp_conn *c, uint64_t now);
+void tcp_send_rst(struct tcp_conn *c, uint64_t now);
+/* RFC 5961 7: an ACK in answer to a suspicious segment, rate-limited. */
+void tcp_send_challenge_ack(struct tcp_conn *c, uint64_t now);
+/* Resends the first unacknowledged segment. */
+void tcp_retransmit_first(struct tcp_conn *c, uint64_t now);
+/* A segment at SND.UNA - 1 that the peer must answer with an ACK:
+ * keepalive (RFC 9293 3.8.4) and zero-window probes. */
+void tcp_send_probe(struct tcp_conn *c, uint64_t now);
+/* RFC 9293 3.8.6.1: a zero-window probe carrying one octet of new data
+ * (or a plain probe when only a FIN waits). */
+void tcp_send_window_probe(struct tcp_conn *c, uint64_t now);
+/* Data the user queued that was never sent (or a FIN still to send). */
+bool tcp_send_pending(const struct tcp_conn *c);
+
+/* tcp_ack.c */
+/* RFC 9293 3.10.7.4 fifth: the ACK field of an acceptable segment in a
+ * synchronized state. Returns false if the segment must be dropped. */
+bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
+                   uint64_t now);
+
+/* RFC 9293 3.10.7.3: a SYN-ACK acknowledged our SYN in SYN-SENT. */
+void tcp_ack_syn_sent(struct tcp_conn *c, uint64_t now);
+
+/* tcp_timer.c */
+void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_us);
+/* (Re)arms or stops the retransmission / persist timer after output or
+ * an ACK (RFC 6298 5.1-5.3, RFC 9293 3.8.6.1). */
+void tcp_update_rto_timer(struct tcp_conn *c, uint64_t now, bool restart);
+void tcp_arm_delack(struct tcp_conn *c, uint64_t now);
+void tcp_enter_time_wait(struct tcp_conn *c, uint64_t now);
+void tcp_arm_keepalive(struct tcp_conn *c, uint64_t now);
+
+#endif

@@ -1,0 +1,242 @@
+/* Segment generation: what to send, when (Nagle, SWS avoidance), and the
+ * window we advertise. */
+#include "tcp_internal.h"
+
+/* The window field for an outgoing segment; records RCV.WND and the right
+ * edge it promises. */
+static uint16_t advertise_window(struct tcp_conn *c, bool syn)
+{
+    uint32_t space = ring_space(&c->rcvbuf);
+    if (syn) {
+        /* RFC 7323 2.2: the window field of a SYN is never scaled. */
+        c->rcv_wnd = min_u32(space, 65535);
+        c->rcv_adv = c->rcv_nxt + c->rcv_wnd;
+        return c->rcv_wnd;
+    }
+    uint8_t shift = c->rcv_wscale;
+    uint32_t cur = tcp_rcv_window(c);
+    uint32_t wnd = cur;
+    space = min_u32(space, 65535u << shift);
+    /* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): move the right edge
+     * only by at least min(RCV.BUFF / 2, MSS). */
+    if (space > cur && space - cur >= min_u32(c->rcvbuf.cap / 2, c->host->cfg->mss))
+        wnd = space;
+    uint32_t field = wnd >> shift;
+    /* RFC 9293 3.8.6.2.2: never move the right edge left ("shrinking the
+     * window"); round a scaled window up rather than down. */
+    if ((field << shift) < cur)
+        field = (cur + (1u << shift) - 1) >> shift;
+    if (field > 65535)
+        field = 65535;
+    c->rcv_wnd = field << shift;
+    c->rcv_adv = c->rcv_nxt + c->rcv_wnd;
+    return (uint16_t)field;
+}
+
+/* Builds and hands over one segment. `len` bytes of sndbuf data start at
+ * `seq`. Every segment but a RST carries our ACK and window. */
+static void emit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len,
+                 uint64_t now)
+{
+    struct tcp_host *h = c->host;
+    struct tcp_segment seg = {
+        .sport = c->ep.lport, .dport = c->ep.rport, .seq = seq, .flags = flags,
+    };
+    if (flags & TCP_ACK) {
+        seg.ack = c->rcv_nxt;
+        if (!(flags & TCP_RST))
+            seg.wnd = advertise_window(c, flags & TCP_SYN);
+        c->last_ack_sent = c->rcv_nxt;
+        c->ack_now = false;
+        c->segs_unacked = 0;
+        c->delack_at = 0;
+    }
+    if (flags & TCP_SYN) {
+        const struct tcp_config *cfg = h->cfg;
+        bool synack = flags & TCP_ACK;
+        seg.opt.has_mss = true;
+        seg.opt.mss = (uint16_t)min_u32(cfg->mss, 65535);
+        /* RFC 7323 2.2 / 3.2: offer in a SYN; in a SYN-ACK only answer. */
+        seg.opt.has_wscale = synack ? c->ws_on : cfg->window_scaling;
+        seg.opt.wscale = tcp_offered_wscale(c);
+        seg.opt.has_ts = synack ? c->ts_on : cfg->timestamps;
+        seg.opt.ts_val = tcp_ts_now(c, now);
+        seg.opt.ts_ecr = synack ? c->ts_recent : 0;
+    } else if (c->ts_on) {
+        /* RFC 7323 3.2: once negotiated, on every segment. */
+        seg.opt.has_ts = true;
+        seg.opt.ts_val = tcp_ts_now(c, now);
+        seg.opt.ts_ecr = c->ts_recent;
+    }
+    struct tcp_payload payload;
+    if (len)
+        ring_view(&c->sndbuf, seq - tcp_data_seq(c), len, payload.base,
+                  payload.len);
+    h->stats.segs_out++;
+    if (len) {
+        h->stats.data_segs_out++;
+        h->stats.bytes_out += len;
+    }
+    if (flags & TCP_RST)
+        h->stats.rst_out++;
+    h->emit(h, &c->ep, &seg, len ? &payload : NULL);
+}
+
+bool tcp_send_pending(const struct tcp_conn *c)
+{
+    uint32_t data_end = tcp_data_end(c);
+    return seq_lt(c->snd_nxt, data_end) ||
+           (c->fin_queued && seq_le(c->snd_nxt, data_end));
+}
+
+/* Sends the next segment if the windows, Nagle and SWS avoidance allow. */
+static bool send_next_segment(struct tcp_conn *c, uint64_t now)
+{
+    uint32_t data_end = tcp_data_end(c);
+    if (!tcp_send_pending(c))
+        return false;
+    uint32_t avail = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+    uint32_t inflight = c->snd_nxt - c->snd_una;
+    uint32_t wnd = min_u32(c->snd_wnd, c->cwnd);
+    uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+    uint32_t len = min_u32(min_u32(avail, usable), c->snd_mss);
+    bool retransmission = seq_lt(c->snd_nxt, c->snd_max);
+    bool fin = false;
+
+    if (len < avail) {
+        /* RFC 9293 3.8.6.2.1 (sender SWS avoidance): a segment shorter
+         * than the MSS that the window cut short waits until it is at
+         * least half the largest window the peer offered. */
+        if (len < c->snd_mss && (len == 0 || len < c->max_snd_wnd / 2))
+            return false;
+    } else {
+        fin = c->fin_queued;
+        /* RFC 9293 3.7.4 (Nagle): hold a short new segment while data is
+         * unacknowledged; a FIN is not held back (as Linux). */
+        if (len < c->snd_mss && !retransmission && !fin && !c->nodelay &&
+            inflight > 0)
+            return false;
+    }
+    if (len == 0 && !fin)
+        return false;
+
+    uint8_t flags = TCP_ACK | (fin ? TCP_FIN : 0);
+    if (len && c->snd_nxt + len == data_end)
+        flags |= TCP_PSH;
+    if (retransmission) {
+        c->host->stats.retrans_segs++;
+    } else if (!c->rtt_timing) {
+        /* RFC 6298 3 (Karn): time only segments sent for the first time. */
+        c->rtt_timing = true;
+        c->rtt_seq = c->snd_nxt;
+        c->rtt_start = now;
+    }
+    emit(c, c->snd_nxt, flags, len, now);
+    c->snd_nxt += len + (fin ? 1 : 0);
+    c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+    return true;
+}
+
+void tcp_output(struct tcp_conn *c, uint64_t now)
+{
+    bool sent = false;
+    if (tcp_synchronized(c) && c->state != TCP_TIME_WAIT)
+        while (send_next_segment(c, now))
+            sent = true;
+    if (!sent && c->ack_now && tcp_synchronized(c))
+        tcp_send_ack(c, now);
+    tcp_update_rto_timer(c, now, false);
+}
+
+void tcp_send_ack(struct tcp_conn *c, uint64_t now)
+{
+    /* RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+    emit(c, c->snd_nxt, TCP_ACK, 0, now);
+}
+
+void tcp_send_syn(struct tcp_conn *c, uint64_t now)
+{
+    /* RFC 9293 3.10.1 / 3.10.7.2: <SEQ=ISS><CTL=SYN> or, answering a
+     * SYN, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
+    uint8_t flags = TCP_SYN | (c->state == TCP_SYN_RECEIVED ? TCP_ACK : 0);
+    emit(c, c->iss, flags, 0, now);
+}
+
+void tcp_send_rst(struct tcp_conn *c, uint64_t now)
+{
+    /* RFC 9293 3.10.5: <SEQ=SND.NXT><CTL=RST>; with our ACK, as Linux. */
+    emit(c, c->snd_nxt, TCP_RST | TCP_ACK, 0, now);
+}
+
+void tcp_send_probe(struct tcp_conn *c, uint64_t now)
+{
+    /* An already-acknowledged sequence number: the peer's acceptability
+     * test fails and it answers with an ACK carrying its window. */
+    emit(c, c->snd_una - 1, TCP_ACK, 0, now);
+}
+
+void tcp_send_challenge_ack(struct tcp_conn *c, uint64_t now)
+{
+    struct tcp_host *h = c->host;
+    /* RFC 5961 7: at most challenge_ack_limit per second per stack. */
+    if (now - h->challenge_second >= USEC_PER_SEC) {
+        h->challenge_second = now;
+        h->challenge_count = 0;
+    }
+    if (h->challenge_count >= h->cfg->challenge_ack_limit) {
+        h->stats.challenge_acks_suppressed++;
+        return;
+    }
+    h->challenge_count++;
+    h->stats.challenge_acks++;
+    tcp_send_ack(c, now);
+}
+
+void tcp_retransmit_first(struct tcp_conn *c, uint64_t now)
+{
+    uint32_t data_end = tcp_data_end(c);
+    uint32_t len = seq_lt(c->snd_una, data_end)
+                       ? min_u32(data_end - c->snd_una, c->snd_mss) : 0;
+    bool fin = tcp_fin_sent(c) && c->snd_una + len == data_end;
+    if (!len && !fin)
+        return;
+    c->rtt_timing = false; /* RFC 6298 3 (Karn) */
+    c->host->stats.retrans_segs++;
+    emit(c, c->snd_una, TCP_ACK | (fin ? TCP_FIN : 0), len, now);
+}
+
+void tcp_reply_reset(struct tcp_host *h, const struct tcp_endpoints *ep,
+                     const struct tcp_segment *in)
+{
+    /* RFC 9293 3.10.7.1: an incoming RST is discarded. */
+    if (in->flags & TCP_RST)
+        return;
+    struct tcp_segment seg = { .sport = ep->lport, .dport = ep->rport };
+    if (in->flags & TCP_ACK) {
+        /* <SEQ=SEG.ACK><CTL=RST> */
+        seg.seq = in->ack;
+        seg.flags = TCP_RST;
+    } else {
+        /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SYN and FIN counted */
+        seg.ack = in->seq + in->len + !!(in->flags & TCP_SYN) +
+                  !!(in->flags & TCP_FIN);
+        seg.flags = TCP_RST | TCP_ACK;
+    }
+    h->stats.segs_out++;
+    h->stats.rst_out++;
+    h->emit(h, ep, &seg, NULL);
+}
+
+void tcp_send_window_probe(struct tcp_conn *c, uint64_t now)
+{
+    if (!seq_lt(c->snd_una, tcp_data_end(c))) {
+        tcp_send_probe(c, now);
+        return;
+    }
+    /* The octet at SND.UNA: new data the first time, then resent. */
+    emit(c, c->snd_una, TCP_ACK, 1, now);
+    if (c->snd_nxt == c->snd_una) {
+        c->snd_nxt++;
+        c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+    }
+}

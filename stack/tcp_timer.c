@@ -1,0 +1,207 @@
+/* Timers as deadlines: retransmission (RFC 6298), zero-window probing
+ * (RFC 9293 3.8.6.1), delayed ACK, keepalive (RFC 1122 4.2.3.6),
+ * TIME-WAIT and the orphaned FIN-WAIT-2 limit. */
+#include <errno.h>
+
+#include "tcp_internal.h"
+
+void tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
+{
+    const struct tcp_config *cfg = c->host->cfg;
+    if (r == 0)
+        r = 1; /* srtt_us == 0 means "no sample yet" */
+    if (!c->srtt_us) {
+        /* RFC 6298 2.2: the first measurement */
+        c->srtt_us = r;
+        c->rttvar_us = r / 2;
+    } else {
+        /* RFC 6298 2.3: beta = 1/4, alpha = 1/8 */
+        uint64_t delta = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
+        c->rttvar_us = (3 * c->rttvar_us + delta) / 4;
+        c->srtt_us = (7 * c->srtt_us + r) / 8;
+    }
+    /* RFC 6298 2.3 with G = 1 us; 2.4 and 2.5: clamp to [min, max]. */
+    uint64_t rto = c->srtt_us + (4 * c->rttvar_us > 1 ? 4 * c->rttvar_us : 1);
+    if (rto < cfg->rto_min_us)
+        rto = cfg->rto_min_us;
+    c->rto_us = min_u64(rto, cfg->rto_max_us);
+}
+
+/* RFC 6298 5.5: each expiry doubles the RTO, up to the maximum. */
+static uint64_t backed_off_rto(const struct tcp_conn *c)
+{
+    uint64_t max = c->host->cfg->rto_max_us, rto = c->rto_us;
+    for (unsigned i = 0; i < c->backoff && rto < max; i++)
+        rto *= 2;
+    return min_u64(rto, max);
+}
+
+void tcp_update_rto_timer(struct tcp_conn *c, uint64_t now, bool restart)
+{
+    bool outstanding = c->snd_max != c->snd_una;
+    /* RFC 9293 3.8.6.1: a zero window with data waiting is probed. The
+     * probe's octet keeps the persist timer in charge while the window
+     * stays shut. */
+    if (c->snd_wnd == 0 && tcp_synchronized(c) &&
+        (c->persist || (!outstanding && tcp_send_pending(c)))) {
+        if (!c->persist) {
+            c->persist = true;
+            c->rto_at = now + backed_off_rto(c);
+        }
+        return;
+    }
+    if (c->persist) {
+        c->persist = false;
+        c->rto_at = 0;
+    }
+    if (!outstanding) {
+        /* RFC 6298 5.2: everything acknowledged, timer off */
+        c->rto_at = 0;
+    } else if (!c->rto_at || restart) {
+        /* RFC 6298 5.1 and 5.3 */
+        c->rto_at = now + backed_off_rto(c);
+    }
+}
+
+static void connection_timed_out(struct tcp_conn *c)
+{
+    c->host->stats.timeouts++;
+    /* RFC 1122 4.2.3.9: a soft ICMP error explains the timeout better */
+    tcp_done(c, c->soft_error ? c->soft_error : ETIMEDOUT);
+}
+
+static void persist_expired(struct tcp_conn *c, uint64_t now)
+{
+    /* RFC 1122 4.2.2.17: probing goes on as long as the peer answers;
+     * `probes` counts the unanswered ones. */
+    if (c->probes >= c->host->cfg->retries) {
+        connection_timed_out(c);
+        return;
+    }
+    c->probes++;
+    c->host->stats.zero_window_probes++;
+    tcp_send_window_probe(c, now);
+    /* RFC 9293 3.8.6.1: exponential backoff between probes */
+    c->backoff++;
+    c->rto_at = now + backed_off_rto(c);
+}
+
+static void rto_expired(struct tcp_conn *c, uint64_t now)
+{
+    const struct tcp_config *cfg = c->host->cfg;
+    c->rto_at = 0;
+    if (c->persist) {
+        persist_expired(c, now);
+        return;
+    }
+    c->host->stats.rto_expirations++;
+    c->rtt_timing = false; /* RFC 6298 3 (Karn) */
+    if (tcp_syn_unacked(c)) {
+        if (c->backoff >= cfg->syn_retries) {
+            connection_timed_out(c);
+            return;
+        }
+        c->backoff++;
+        c->host->stats.retrans_segs++;
+        tcp_send_syn(c, now);
+        c->rto_at = now + backed_off_rto(c);
+        return;
+    }
+    if (c->backoff >= cfg->retries) {
+        connection_timed_out(c);
+        return;
+    }
+    /* RFC 5681 3.1: the first timeout of a series sets ssthresh (eq. 4),
+     * and cwnd falls to the loss window, one segment. */
+    if (c->backoff == 0)
+        c->ssthresh = c->cc->ssthresh(c);
+    c->cwnd = c->snd_mss;
+    c->in_recovery = false;
+    c->dupacks = 0;
+    /* RFC 6582 4: no fast retransmit for losses from before the timeout */
+    c->recover = c->snd_max - 1;
+    /* RFC 6298 5.5 and 5.6 */
+    c->backoff++;
+    /* Go back N: resend from SND.UNA as the window reopens. */
+    c->snd_nxt = c->snd_una;
+    tcp_output(c, now);
+}
+
+static void keepalive_expired(struct tcp_conn *c, uint64_t now)
+{
+    c->keepalive_at = 0;
+    if (!c->keepalive)
+        return;
+    /* RFC 1122 4.2.3.6: only an idle connection is probed; while data is
+     * in flight the retransmission timer watches the peer. */
+    if (c->snd_max != c->snd_una || tcp_send_pending(c) ||
+        (c->probes == 0 && now - c->last_recv_at < c->ka_idle_us)) {
+        tcp_arm_keepalive(c, now);
+        return;
+    }
+    if (c->probes >= c->ka_cnt) {
+        connection_timed_out(c);
+        return;
+    }
+    c->probes++;
+    c->host->stats.keepalive_probes++;
+    tcp_send_probe(c, now);
+    c->keepalive_at = now + c->ka_intvl_us;
+}
+
+void tcp_arm_keepalive(struct tcp_conn *c, uint64_t now)
+{
+    bool idle_state = c->state == TCP_ESTABLISHED ||
+                      c->state == TCP_CLOSE_WAIT || c->state == TCP_FIN_WAIT_2;
+    if (!c->keepalive || !idle_state) {
+        c->keepalive_at = 0;
+        return;
+    }
+    uint64_t at = c->last_recv_at + c->ka_idle_us;
+    c->keepalive_at = at > now ? at : now + c->ka_intvl_us;
+}
+
+void tcp_arm_delack(struct tcp_conn *c, uint64_t now)
+{
+    /* RFC 9293 3.8.6.3: an ACK is delayed by less than 0.5 s */
+    if (!c->delack_at)
+        c->delack_at = now + c->host->cfg->delack_us;
+}
+
+void tcp_enter_time_wait(struct tcp_conn *c, uint64_t now)
+{
+    tcp_set_state(c, TCP_TIME_WAIT);
+    /* RFC 9293 3.10.7.4: start the time-wait timer, turn off the others */
+    c->close_at = now + 2 * c->host->cfg->msl_us;
+    c->rto_at = c->keepalive_at = 0;
+    c->persist = false;
+}
+
+void tcp_timer(struct tcp_conn *c, uint64_t now)
+{
+    if (c->close_at && now >= c->close_at) {
+        /* TIME-WAIT over (RFC 9293 3.10.8), or an orphaned FIN-WAIT-2 */
+        tcp_done(c, 0);
+        return;
+    }
+    if (c->rto_at && now >= c->rto_at)
+        rto_expired(c, now);
+    if (c->state == TCP_CLOSED)
+        return;
+    if (c->delack_at && now >= c->delack_at) {
+        c->delack_at = 0;
+        tcp_send_ack(c, now);
+    }
+    if (c->keepalive_at && now >= c->keepalive_at)
+        keepalive_expired(c, now);
+}
+
+uint64_t tcp_next_deadline(const struct tcp_conn *c)
+{
+    uint64_t t[] = { c->rto_at, c->delack_at, c->keepalive_at, c->close_at };
+    uint64_t next = 0;
+    for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i] && (!next || t[i] < next))
+            next = t[i];
+    return next;
+}
