@@ -76,8 +76,8 @@ void ring_consume(struct ring *r, uint32_t n)
 {
     r->head = ring_pos(r, n);
     r->len -= n;
-    if (r->len == 0)
-        r->head = 0; /* keeps later writes contiguous */
+    /* head stays put even when empty: the receive ring keeps
+     * out-of-order bytes beyond the tail, at positions relative to it. */
 }
 
 int ring_resize(struct ring *r, uint32_t cap)

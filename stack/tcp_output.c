@@ -89,8 +89,9 @@ bool tcp_send_pending(const struct tcp_conn *c)
            (c->fin_queued && seq_le(c->snd_nxt, data_end));
 }
 
-/* Sends the next segment if the windows, Nagle and SWS avoidance allow. */
-static bool send_next_segment(struct tcp_conn *c, uint64_t now)
+/* Sends the next segment if the windows, Nagle and SWS avoidance allow;
+ * `force` (the persist timer) overrides the last two. */
+static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
 {
     uint32_t data_end = tcp_data_end(c);
     if (!tcp_send_pending(c))
@@ -103,7 +104,9 @@ static bool send_next_segment(struct tcp_conn *c, uint64_t now)
     bool retransmission = seq_lt(c->snd_nxt, c->snd_max);
     bool fin = false;
 
-    if (len < avail) {
+    if (force) {
+        fin = len == avail && c->fin_queued;
+    } else if (len < avail) {
         /* RFC 9293 3.8.6.2.1 (sender SWS avoidance): a segment shorter
          * than the MSS that the window cut short waits until it is at
          * least half the largest window the peer offered. */
@@ -141,7 +144,7 @@ void tcp_output(struct tcp_conn *c, uint64_t now)
 {
     bool sent = false;
     if (tcp_synchronized(c) && c->state != TCP_TIME_WAIT)
-        while (send_next_segment(c, now))
+        while (send_next_segment(c, false, now))
             sent = true;
     if (!sent && c->ack_now && tcp_synchronized(c))
         tcp_send_ack(c, now);
@@ -229,11 +232,18 @@ void tcp_reply_reset(struct tcp_host *h, const struct tcp_endpoints *ep,
 
 void tcp_send_window_probe(struct tcp_conn *c, uint64_t now)
 {
+    if (c->snd_wnd > 0) {
+        /* RFC 1122 4.2.3.4: the override timeout sends what fits */
+        send_next_segment(c, true, now);
+        return;
+    }
     if (!seq_lt(c->snd_una, tcp_data_end(c))) {
         tcp_send_probe(c, now);
         return;
     }
-    /* The octet at SND.UNA: new data the first time, then resent. */
+    /* RFC 9293 3.8.6.1: one octet of new data (resent while the window
+     * stays shut). */
+    c->host->stats.zero_window_probes++;
     emit(c, c->snd_una, TCP_ACK, 1, now);
     if (c->snd_nxt == c->snd_una) {
         c->snd_nxt++;

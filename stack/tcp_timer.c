@@ -39,11 +39,12 @@ static uint64_t backed_off_rto(const struct tcp_conn *c)
 void tcp_update_rto_timer(struct tcp_conn *c, uint64_t now, bool restart)
 {
     bool outstanding = c->snd_max != c->snd_una;
-    /* RFC 9293 3.8.6.1: a zero window with data waiting is probed. The
-     * probe's octet keeps the persist timer in charge while the window
-     * stays shut. */
-    if (c->snd_wnd == 0 && tcp_synchronized(c) &&
-        (c->persist || (!outstanding && tcp_send_pending(c)))) {
+    /* RFC 9293 3.8.6.1 and RFC 1122 4.2.3.4: data waits, nothing is in
+     * flight, so no ACK will come to open the window: the persist timer
+     * probes a zero window, or overrides sender SWS avoidance for a small
+     * one. While the window stays shut the probe's octet keeps it so. */
+    if (tcp_synchronized(c) &&
+        ((!outstanding && tcp_send_pending(c)) || (c->persist && c->snd_wnd == 0))) {
         if (!c->persist) {
             c->persist = true;
             c->rto_at = now + backed_off_rto(c);
@@ -79,7 +80,6 @@ static void persist_expired(struct tcp_conn *c, uint64_t now)
         return;
     }
     c->probes++;
-    c->host->stats.zero_window_probes++;
     tcp_send_window_probe(c, now);
     /* RFC 9293 3.8.6.1: exponential backoff between probes */
     c->backoff++;
