@@ -89,8 +89,10 @@ static void new_ack(struct tcp_conn *c, const struct tcp_segment *seg,
 static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *seg,
                                 uint32_t new_wnd, uint64_t now)
 {
+    /* While probing a zero window, unchanged ACKs are the expected answer
+     * to each probe, not a sign of loss. */
     if (seg->len || (seg->flags & (TCP_SYN | TCP_FIN)) ||
-        new_wnd != c->snd_wnd || tcp_flight(c) == 0)
+        new_wnd != c->snd_wnd || tcp_flight(c) == 0 || c->persist)
         return;
     c->dupacks++;
     if (c->in_recovery) {
@@ -158,6 +160,10 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
     if (ack == c->snd_una &&
         (seq_lt(c->snd_wl1, seg->seq) ||
          (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, ack)))) {
+        /* The window reopens: the probe octet sent into the closed
+         * window was most likely dropped; send it again with the rest. */
+        if (c->persist && c->snd_wnd == 0 && new_wnd > 0)
+            c->snd_nxt = c->snd_una;
         c->snd_wnd = new_wnd;
         c->snd_wl1 = seg->seq;
         c->snd_wl2 = ack;

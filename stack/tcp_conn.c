@@ -118,10 +118,11 @@ void tcp_syn_options(struct tcp_conn *c, const struct tcp_segment *seg,
     if (c->ts_on) {
         c->ts_recent = seg->opt.ts_val;
         c->ts_recent_at = now;
-        mss -= TCP_TS_OPT_LEN;
     }
-    /* A hostile MSS of 0 or a few bytes must not stall or loop us. */
-    c->snd_mss = max_u32(mss, 64);
+    /* A hostile MSS of 0 or a few bytes must not stall or loop us (nor
+     * underflow once the option space comes off). */
+    uint32_t opt_len = c->ts_on ? TCP_TS_OPT_LEN : 0;
+    c->snd_mss = (uint16_t)(max_u32(mss, 64 + opt_len) - opt_len);
 }
 
 uint8_t tcp_offered_wscale(const struct tcp_conn *c)

@@ -42,10 +42,10 @@ static void emit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len,
     struct tcp_segment seg = {
         .sport = c->ep.lport, .dport = c->ep.rport, .seq = seq, .flags = flags,
     };
+    if (!(flags & TCP_RST))
+        seg.wnd = advertise_window(c, flags & TCP_SYN);
     if (flags & TCP_ACK) {
         seg.ack = c->rcv_nxt;
-        if (!(flags & TCP_RST))
-            seg.wnd = advertise_window(c, flags & TCP_SYN);
         c->last_ack_sent = c->rcv_nxt;
         c->ack_now = false;
         c->segs_unacked = 0;

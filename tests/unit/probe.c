@@ -1,0 +1,196 @@
+#include "probe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+
+void probe_init(struct probe *p, void (*tweak)(struct stack_config *cfg))
+{
+    memset(p, 0, sizeof *p);
+    p->now = 1000 * SEC;
+    stack_config_default(&p->cfg);
+    p->cfg.addr = PROBE_STACK_ADDR;
+    p->cfg.random_isn_key = false;
+    p->cfg.isn_key = (struct isn_key){ 0x0123456789abcdefull, 0xfedcba9876543210ull };
+    if (tweak)
+        tweak(&p->cfg);
+    p->link = link_mem_new(1500, NULL, &p->now);
+    p->wire = link_mem_end(p->link, 1);
+    p->stack = stack_new(&p->cfg, link_mem_end(p->link, 0));
+}
+
+void probe_free(struct probe *p)
+{
+    stack_free(p->stack);
+    link_mem_free(p->link);
+}
+
+void probe_advance(struct probe *p, uint64_t us)
+{
+    uint64_t end = p->now + us;
+    for (;;) {
+        uint64_t next = stack_next_deadline(p->stack);
+        if (!next || next > end)
+            break;
+        if (next > p->now)
+            p->now = next;
+        stack_timers(p->stack, p->now);
+    }
+    p->now = end;
+    stack_timers(p->stack, p->now);
+}
+
+struct tcp_segment seg_make(uint16_t sport, uint16_t dport, uint32_t seq,
+                            uint32_t ack, uint8_t flags, uint16_t wnd)
+{
+    return (struct tcp_segment){
+        .sport = sport, .dport = dport, .seq = seq, .ack = ack,
+        .flags = flags, .wnd = wnd,
+    };
+}
+
+void probe_send(struct probe *p, const struct tcp_segment *seg, const void *data)
+{
+    uint8_t pkt[70000];
+    struct tcp_payload payload = { { data, NULL }, { seg->len, 0 } };
+    size_t n = tcp_build_packet(pkt, sizeof pkt, PROBE_PEER_ADDR, PROBE_STACK_ADDR,
+                                p->ip_id++, seg, seg->len ? &payload : NULL);
+    if (n) {
+        p->wire->send(p->wire, pkt, n);
+        stack_receive(p->stack, p->now);
+    }
+}
+
+bool probe_recv(struct probe *p, struct tcp_segment *seg)
+{
+    uint8_t pkt[70000];
+    for (;;) {
+        ssize_t n = p->wire->recv(p->wire, pkt, sizeof pkt);
+        if (n <= 0)
+            return false;
+        struct ipv4_packet ip;
+        if (ipv4_parse(pkt, (size_t)n, &ip) != DROP_NONE || ip.proto != IPPROTO_TCP_)
+            continue;
+        if (tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, seg) != DROP_NONE)
+            continue;
+        memcpy(p->rx_data, seg->data, seg->len);
+        seg->data = p->rx_data;
+        return true;
+    }
+}
+
+bool probe_silent(struct probe *p)
+{
+    struct tcp_segment seg;
+    return !probe_recv(p, &seg);
+}
+
+void peer_passive_open(struct probe *p, struct peer *c, uint16_t stack_port,
+                       const struct tcp_options *opt)
+{
+    memset(c, 0, sizeof *c);
+    c->port = 40000;
+    c->stack_port = stack_port;
+    c->snd_nxt = 1000;
+    stack_socket(p->stack, &c->listener);
+    stack_bind(p->stack, c->listener, PROBE_STACK_ADDR, stack_port);
+    stack_listen(p->stack, c->listener, 16);
+    struct tcp_segment syn = seg_make(c->port, stack_port, c->snd_nxt, 0, TCP_SYN, 65535);
+    if (opt)
+        syn.opt = *opt;
+    else
+        syn.opt = (struct tcp_options){ .has_mss = true, .mss = 1460 };
+    probe_send(p, &syn, NULL);
+    c->snd_nxt++;
+    struct tcp_segment synack;
+    if (probe_recv(p, &synack)) {
+        c->stack_iss = synack.seq;
+        c->rcv_nxt = synack.seq + 1;
+        c->ts = synack.opt.has_ts;
+        c->ts_val = syn.opt.ts_val;
+    }
+    peer_send_ack(p, c, 65535);
+    stack_accept(p->stack, c->listener, &c->sock);
+}
+
+void peer_active_open(struct probe *p, struct peer *c, uint16_t peer_port,
+                      const struct tcp_options *opt)
+{
+    memset(c, 0, sizeof *c);
+    c->port = peer_port;
+    c->snd_nxt = 5000;
+    stack_socket(p->stack, &c->sock);
+    stack_connect(p->stack, c->sock, PROBE_PEER_ADDR, peer_port, p->now);
+    struct tcp_segment syn;
+    if (!probe_recv(p, &syn))
+        return;
+    c->stack_port = syn.sport;
+    c->stack_iss = syn.seq;
+    c->rcv_nxt = syn.seq + 1;
+    struct tcp_segment synack = seg_make(peer_port, c->stack_port, c->snd_nxt,
+                                         c->rcv_nxt, TCP_SYN | TCP_ACK, 65535);
+    if (opt)
+        synack.opt = *opt;
+    else
+        synack.opt = (struct tcp_options){ .has_mss = true, .mss = 1460 };
+    probe_send(p, &synack, NULL);
+    c->snd_nxt++;
+    c->ts = synack.opt.has_ts && syn.opt.has_ts;
+    c->ts_val = synack.opt.ts_val;
+}
+
+/* RFC 7323 3.2: once negotiated, every segment of the test carries them. */
+static void peer_stamp(struct peer *c, struct tcp_segment *s)
+{
+    if (c->ts) {
+        s->opt.has_ts = true;
+        s->opt.ts_val = ++c->ts_val;
+    }
+}
+
+void peer_send_data(struct probe *p, struct peer *c, const void *data,
+                    uint32_t len, uint8_t extra_flags)
+{
+    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, c->rcv_nxt,
+                                    TCP_ACK | extra_flags, 65535);
+    peer_stamp(c, &s);
+    s.len = len;
+    probe_send(p, &s, data);
+    c->snd_nxt += len + !!(extra_flags & TCP_FIN);
+}
+
+void peer_send_ack(struct probe *p, struct peer *c, uint16_t wnd)
+{
+    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt,
+                                    c->rcv_nxt, TCP_ACK, wnd);
+    peer_stamp(c, &s);
+    probe_send(p, &s, NULL);
+}
+
+bool expect_seg(struct probe *p, struct tcp_segment *out, uint8_t flags,
+                uint32_t seq, uint32_t ack)
+{
+    struct tcp_segment s;
+    if (!probe_recv(p, &s)) {
+        test_fail(__FILE__, __LINE__, "expected flags 0x%02x seq %u, got nothing",
+                  flags, seq);
+        return false;
+    }
+    if (out)
+        *out = s;
+    if (s.flags != flags || s.seq != seq || ((flags & TCP_ACK) && s.ack != ack)) {
+        test_fail(__FILE__, __LINE__,
+                  "expected flags 0x%02x seq %u ack %u, got flags 0x%02x seq %u ack %u len %u",
+                  flags, seq, ack, s.flags, s.seq, s.ack, s.len);
+        return false;
+    }
+    return true;
+}
+
+uint64_t probe_drops(struct probe *p, enum drop_reason r)
+{
+    struct stack_stats st;
+    stack_get_stats(p->stack, &st);
+    return st.drops[r];
+}

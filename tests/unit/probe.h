@@ -1,0 +1,76 @@
+/* The test plays the remote TCP: it crafts segments, sends them into one
+ * stack over the in-memory link, and parses exactly what comes back. */
+#ifndef TUNTCP_PROBE_H
+#define TUNTCP_PROBE_H
+
+#include "link_mem.h"
+#include "stack.h"
+
+#define PROBE_STACK_ADDR 0x0a000002u  /* 10.0.0.2, the stack under test */
+#define PROBE_PEER_ADDR 0x0a000001u   /* 10.0.0.1, the test */
+#define MSEC 1000ull
+#define SEC 1000000ull
+
+struct probe {
+    uint64_t now;
+    struct stack_config cfg;
+    struct link_mem *link;
+    struct link *wire;          /* the test's end */
+    struct stack *stack;
+    uint16_t ip_id;
+    uint8_t rx_data[65536];     /* payload of the last received segment */
+};
+
+/* The remote side of one connection, as the test tracks it. */
+struct peer {
+    uint16_t port;              /* the test's port */
+    uint16_t stack_port;
+    uint32_t snd_nxt;           /* next sequence number the test sends */
+    uint32_t rcv_nxt;           /* next sequence number expected from the stack */
+    uint32_t stack_iss;
+    struct sock *sock;          /* the stack's socket */
+    struct sock *listener;
+    bool ts;                    /* timestamps negotiated: the test sends them */
+    uint32_t ts_val;
+};
+
+/* `tweak` may adjust the config (may be NULL). The stack has a fixed ISN
+ * key so runs repeat exactly. */
+void probe_init(struct probe *p, void (*tweak)(struct stack_config *cfg));
+void probe_free(struct probe *p);
+/* Advances the clock by `us`, firing the stack's timers on the way. */
+void probe_advance(struct probe *p, uint64_t us);
+
+struct tcp_segment seg_make(uint16_t sport, uint16_t dport, uint32_t seq,
+                            uint32_t ack, uint8_t flags, uint16_t wnd);
+/* Sends `seg` (with seg->len bytes of `data`) from the test to the stack
+ * and lets the stack process it. */
+void probe_send(struct probe *p, const struct tcp_segment *seg, const void *data);
+/* The next segment the stack sent, if any (payload in p->rx_data). Drops
+ * anything that is not TCP. */
+bool probe_recv(struct probe *p, struct tcp_segment *seg);
+/* True if the stack sent nothing. */
+bool probe_silent(struct probe *p);
+
+/* Handshakes. The test's SYN carries MSS 1460 and no other option unless
+ * `opt` says so. */
+void peer_passive_open(struct probe *p, struct peer *c, uint16_t stack_port,
+                       const struct tcp_options *opt);
+/* The stack connects to the test; the test answers with SYN-ACK. */
+void peer_active_open(struct probe *p, struct peer *c, uint16_t peer_port,
+                      const struct tcp_options *opt);
+/* Sends data from the test at c->snd_nxt with ACK c->rcv_nxt. */
+void peer_send_data(struct probe *p, struct peer *c, const void *data,
+                    uint32_t len, uint8_t extra_flags);
+/* Sends a pure ACK of c->rcv_nxt with the given window. */
+void peer_send_ack(struct probe *p, struct peer *c, uint16_t wnd);
+
+
+/* Receives the next segment and checks its flags, SEQ and (if ACK is
+ * set) ACK exactly; reports a test failure and returns false otherwise. */
+bool expect_seg(struct probe *p, struct tcp_segment *out, uint8_t flags,
+                uint32_t seq, uint32_t ack);
+/* The stack's counter for a drop reason. */
+uint64_t probe_drops(struct probe *p, enum drop_reason r);
+
+#endif

@@ -1,0 +1,440 @@
+/* Timers and sending policy, rule by rule: RFC 6298 retransmission,
+ * RFC 5681/6582/6928 congestion control, RFC 9293 3.7.4 Nagle, 3.8.6
+ * windows and delayed ACKs, RFC 1122 keepalive, RFC 7323 options. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include "probe.h"
+#include "test.h"
+
+#define A TCP_ACK
+#define S TCP_SYN
+#define F TCP_FIN
+#define R TCP_RST
+#define P TCP_PSH
+
+static char data[256 * 1024];
+static char buf[4096];
+
+static void syn_retries_2(struct stack_config *cfg)
+{
+    cfg->tcp.syn_retries = 2;
+}
+
+TEST(rfc6298_syn_retransmitted_with_backoff_then_etimedout)
+{
+    struct probe p;
+    probe_init(&p, syn_retries_2);
+    struct sock *k;
+    struct tcp_segment syn, r;
+    stack_socket(p.stack, &k);
+    stack_connect(p.stack, k, PROBE_PEER_ADDR, 80, p.now);
+    CHECK(probe_recv(&p, &syn));
+    /* RFC 6298 2.1: initial RTO 1 s; 5.5: doubled on each expiry */
+    probe_advance(&p, SEC - 1);
+    CHECK(probe_silent(&p));
+    probe_advance(&p, 1);
+    CHECK(expect_seg(&p, &r, S, syn.seq, 0));
+    probe_advance(&p, 2 * SEC - 1);
+    CHECK(probe_silent(&p));
+    probe_advance(&p, 1);
+    CHECK(expect_seg(&p, &r, S, syn.seq, 0));
+    CHECK(!(stack_poll(p.stack, k) & POLLERR));
+    probe_advance(&p, 4 * SEC);
+    CHECK(stack_poll(p.stack, k) & POLLERR);
+    CHECK_EQ(stack_sock_error(p.stack, k), ETIMEDOUT);
+    probe_free(&p);
+}
+
+static void retries_3(struct stack_config *cfg)
+{
+    cfg->tcp.retries = 3;
+}
+
+TEST(rfc6298_data_retransmitted_at_rto_doubling_then_etimedout)
+{
+    struct probe p;
+    probe_init(&p, retries_3);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_send(p.stack, c.sock, "ping", 4, p.now), 4);
+    CHECK(expect_seg(&p, NULL, A | P, c.rcv_nxt, c.snd_nxt));
+    /* the handshake measured ~0 RTT: RTO is the 200 ms minimum */
+    uint64_t rto = p.cfg.tcp.rto_min_us;
+    for (int i = 0; i < 3; i++) {
+        probe_advance(&p, rto - 1);
+        CHECK(probe_silent(&p));
+        probe_advance(&p, 1);
+        CHECK(expect_seg(&p, NULL, A | P, c.rcv_nxt, c.snd_nxt));
+        rto *= 2;
+    }
+    probe_advance(&p, rto);
+    CHECK_EQ(stack_sock_error(p.stack, c.sock), ETIMEDOUT);
+    probe_free(&p);
+}
+
+TEST(rfc6928_initial_window_is_ten_segments)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 100000, p.now), 100000);
+    struct tcp_segment r;
+    unsigned segs = 0, bytes = 0;
+    while (probe_recv(&p, &r)) {
+        segs++;
+        bytes += r.len;
+        CHECK(r.len <= 1460);
+    }
+    CHECK_EQ(segs, 10);
+    CHECK_EQ(bytes, 14600);
+    probe_free(&p);
+}
+
+TEST(rfc5681_3_2_three_duplicate_acks_trigger_fast_retransmit)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_send(p.stack, c.sock, data, 5 * 1460, p.now);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    /* the first segment was lost: segments 2..4 each bring a dup ACK */
+    peer_send_ack(&p, &c, 65535);
+    peer_send_ack(&p, &c, 65535);
+    CHECK(probe_silent(&p));
+    peer_send_ack(&p, &c, 65535);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1460);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    CHECK(tc->in_recovery);
+    CHECK_EQ(tc->ssthresh, 5 * 1460 / 2);
+    /* RFC 6582: a full ACK (covering recover) ends recovery */
+    c.rcv_nxt += 5 * 1460;
+    peer_send_ack(&p, &c, 65535);
+    CHECK(!tc->in_recovery);
+    probe_free(&p);
+}
+
+TEST(rfc6582_partial_ack_retransmits_next_hole)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_send(p.stack, c.sock, data, 6 * 1460, p.now);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    for (int i = 0; i < 3; i++)
+        peer_send_ack(&p, &c, 65535);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    /* segments 1 and 3 were lost: the retransmission of 1 brings a
+     * partial ACK up to segment 3, which is resent at once */
+    c.rcv_nxt += 2 * 1460;
+    peer_send_ack(&p, &c, 65535);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1460);
+    CHECK(stack_sock_conn(p.stack, c.sock)->in_recovery);
+    probe_free(&p);
+}
+
+TEST(rfc9293_3_7_4_nagle_holds_small_segment_while_data_unacked)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_send(p.stack, c.sock, "a", 1, p.now);
+    CHECK(expect_seg(&p, NULL, A | P, c.rcv_nxt, c.snd_nxt));
+    stack_send(p.stack, c.sock, "b", 1, p.now);
+    stack_send(p.stack, c.sock, "c", 1, p.now);
+    CHECK(probe_silent(&p));
+    c.rcv_nxt++;
+    peer_send_ack(&p, &c, 65535);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 2); /* coalesced */
+    probe_free(&p);
+}
+
+TEST(rfc9293_3_7_4_nodelay_sends_small_segments_at_once)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_NODELAY, 1, p.now), 0);
+    stack_send(p.stack, c.sock, "a", 1, p.now);
+    stack_send(p.stack, c.sock, "b", 1, p.now);
+    CHECK(expect_seg(&p, NULL, A | P, c.rcv_nxt, c.snd_nxt));
+    CHECK(expect_seg(&p, NULL, A | P, c.rcv_nxt + 1, c.snd_nxt));
+    probe_free(&p);
+}
+
+TEST(rfc9293_3_8_6_3_delayed_ack_every_second_segment_or_timer)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_data(&p, &c, data, 1460, 0);
+    CHECK(probe_silent(&p));
+    peer_send_data(&p, &c, data, 1460, 0);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    peer_send_data(&p, &c, data, 100, P);
+    probe_advance(&p, p.cfg.tcp.delack_us - 1);
+    CHECK(probe_silent(&p));
+    probe_advance(&p, 1);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    probe_free(&p);
+}
+
+TEST(rfc9293_3_8_6_1_zero_window_is_probed_with_backoff)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_ack(&p, &c, 0);
+    stack_send(p.stack, c.sock, "hello", 5, p.now);
+    CHECK(probe_silent(&p));
+    struct tcp_segment r;
+    uint64_t rto = p.cfg.tcp.rto_min_us;
+    for (int i = 0; i < 3; i++) {
+        probe_advance(&p, rto - 1);
+        CHECK(probe_silent(&p));
+        probe_advance(&p, 1);
+        /* one octet of new data, resent while the window stays shut */
+        CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+        CHECK_EQ(r.len, 1);
+        peer_send_ack(&p, &c, 0);  /* the receiver answers: still zero */
+        rto *= 2;
+    }
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    peer_send_ack(&p, &c, 65535);   /* the window opens */
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 5);
+    probe_free(&p);
+}
+
+TEST(rfc1122_4_2_3_4_small_window_is_used_by_the_override_timer)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_send(p.stack, c.sock, data, 14600, p.now);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    c.rcv_nxt += 14600;
+    stack_send(p.stack, c.sock, data, 5000, p.now);
+    peer_send_ack(&p, &c, 100); /* a window far below an MSS */
+    CHECK(probe_silent(&p));   /* sender SWS avoidance */
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    probe_free(&p);
+}
+
+TEST(rfc1122_4_2_3_6_keepalive_probes_idle_connection_then_times_out)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPIDLE, 10, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPINTVL, 2, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPCNT, 3, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPALIVE, 1, p.now), 0);
+    probe_advance(&p, 10 * SEC - 1);
+    CHECK(probe_silent(&p));
+    probe_advance(&p, 1);
+    /* SEG.SEQ = SND.NXT - 1: the peer must answer with an ACK */
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt - 1, c.snd_nxt));
+    peer_send_ack(&p, &c, 65535);          /* answered: idle again */
+    probe_advance(&p, 10 * SEC);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt - 1, c.snd_nxt));
+    for (int i = 0; i < 2; i++) {           /* unanswered */
+        probe_advance(&p, 2 * SEC);
+        CHECK(expect_seg(&p, NULL, A, c.rcv_nxt - 1, c.snd_nxt));
+    }
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    probe_advance(&p, 2 * SEC);
+    CHECK_EQ(stack_sock_error(p.stack, c.sock), ETIMEDOUT);
+    probe_free(&p);
+}
+
+TEST(rfc9293_3_7_1_peer_mss_limits_segment_size)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    struct tcp_options opt = { .has_mss = true, .mss = 536 };
+    peer_passive_open(&p, &c, 80, &opt);
+    stack_send(p.stack, c.sock, data, 3000, p.now);
+    struct tcp_segment r;
+    CHECK(probe_recv(&p, &r));
+    CHECK_EQ(r.len, 536);
+    probe_free(&p);
+}
+
+TEST(rfc9293_3_7_1_no_mss_option_means_536)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    struct tcp_options opt = { 0 };
+    peer_passive_open(&p, &c, 80, &opt);
+    CHECK_EQ(stack_sock_conn(p.stack, c.sock)->snd_mss, 536);
+    probe_free(&p);
+}
+
+TEST(rfc7323_2_window_scale_negotiated_and_applied)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    struct tcp_options opt = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 2 };
+    peer_passive_open(&p, &c, 80, &opt);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    CHECK(tc->ws_on);
+    CHECK_EQ(tc->snd_wscale, 2);
+    peer_send_ack(&p, &c, 1000);
+    CHECK_EQ(tc->snd_wnd, 4000);
+    /* our advertised window is scaled by our shift */
+    peer_send_data(&p, &c, data, 10, P);
+    probe_advance(&p, SEC);
+    struct tcp_segment r;
+    CHECK(probe_recv(&p, &r));
+    CHECK_EQ((uint32_t)r.wnd << tc->rcv_wscale, tc->rcv_wnd);
+    CHECK(tc->rcv_wscale > 0); /* 256 KiB buffer needs a shift */
+    probe_free(&p);
+}
+
+TEST(rfc7323_2_3_shift_over_14_is_used_as_14)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    struct tcp_options opt = { .has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 20 };
+    peer_passive_open(&p, &c, 80, &opt);
+    CHECK_EQ(stack_sock_conn(p.stack, c.sock)->snd_wscale, 14);
+    probe_free(&p);
+}
+
+static struct tcp_options ts_opt(uint32_t val, uint32_t ecr)
+{
+    return (struct tcp_options){ .has_mss = true, .mss = 1460, .has_ts = true,
+                                 .ts_val = val, .ts_ecr = ecr };
+}
+
+static void send_ts_data(struct probe *p, struct peer *c, uint32_t tsval,
+                         const char *text, uint32_t len)
+{
+    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, c->rcv_nxt, A, 65535);
+    s.opt = ts_opt(tsval, 0);
+    s.len = len;
+    probe_send(p, &s, text);
+    c->snd_nxt += len;
+}
+
+TEST(rfc7323_3_timestamps_echoed_on_every_segment)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    struct tcp_options opt = ts_opt(100, 0);
+    peer_passive_open(&p, &c, 80, &opt);
+    send_ts_data(&p, &c, 150, "ab", 2);
+    send_ts_data(&p, &c, 160, "cd", 2);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK(r.opt.has_ts);
+    /* RFC 7323 4.3: with a delayed ACK, the earliest unacknowledged
+     * segment's TSval is echoed (the second did not cover Last.ACK.sent) */
+    CHECK_EQ(r.opt.ts_ecr, 150);
+    probe_free(&p);
+}
+
+TEST(rfc7323_5_3_paws_drops_old_timestamp_and_acks)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    struct tcp_options opt = ts_opt(1000, 0);
+    peer_passive_open(&p, &c, 80, &opt);
+    send_ts_data(&p, &c, 2000, "ab", 2);
+    probe_advance(&p, SEC);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    send_ts_data(&p, &c, 1500, "cd", 2); /* an old duplicate from a past life */
+    c.snd_nxt -= 2;
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 2);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), -EAGAIN);
+    probe_free(&p);
+}
+
+TEST(rfc7323_3_2_segment_without_timestamp_is_dropped_once_negotiated)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    struct tcp_options opt = ts_opt(1000, 0);
+    peer_passive_open(&p, &c, 80, &opt);
+    peer_send_data(&p, &c, "ab", 2, P);    /* no TSopt */
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), -EAGAIN);
+    probe_free(&p);
+}
+
+static void short_msl(struct stack_config *cfg)
+{
+    cfg->tcp.msl_us = 5 * SEC;
+}
+
+TEST(rfc9293_3_10_8_time_wait_lasts_two_msl_configurable)
+{
+    struct probe p;
+    probe_init(&p, short_msl);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_close(p.stack, c.sock, p.now);
+    struct tcp_segment r;
+    CHECK(probe_recv(&p, &r));
+    c.rcv_nxt++;
+    peer_send_data(&p, &c, NULL, 0, F);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    struct stack_stats st;
+    probe_advance(&p, 10 * SEC - 1);
+    stack_get_stats(p.stack, &st);
+    CHECK_EQ(st.conns_open, 1);
+    probe_advance(&p, 1);
+    stack_get_stats(p.stack, &st);
+    CHECK_EQ(st.conns_open, 0);
+    probe_free(&p);
+}
+
+TEST(rfc9293_3_8_6_2_2_receiver_window_opens_in_large_steps)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    uint32_t edge = tc->rcv_adv;
+    peer_send_data(&p, &c, data, 1000, P);
+    stack_recv(p.stack, c.sock, buf, 100, 0, p.now); /* a small read */
+    probe_advance(&p, SEC);
+    struct tcp_segment r;
+    CHECK(probe_recv(&p, &r));
+    /* the right edge did not creep forward by the 100 bytes read */
+    CHECK_EQ(tc->rcv_adv, edge);
+    probe_free(&p);
+}
