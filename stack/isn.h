@@ -14,7 +14,9 @@ struct isn_key { uint64_t k0, k1; };
 int isn_key_random(struct isn_key *key);
 uint32_t isn_generate(const struct isn_key *key,
                       const struct tcp_endpoints *ep, uint64_t now_us);
-/* SipHash-2-4 of `len` bytes (also used to hash the connection table). */
+/* SipHash-2-4 of `len` bytes . */
 uint64_t siphash24(const struct isn_key *key, const void *data, size_t len);
+/* SipHash of a 4-tuple. */
+uint64_t endpoints_hash(const struct isn_key *key, const struct tcp_endpoints *ep);
 
 #endif

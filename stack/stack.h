@@ -61,6 +61,7 @@ void stack_get_stats(const struct stack *s, struct stack_stats *out);
 
 /* Readiness callback: called when stack_poll() of a socket may have
  * changed (data, space, connection state, error, accept queue). */
+/* The callback must not call into the stack. */
 void stack_set_notify(struct stack *s,
                       void (*fn)(void *ctx, struct sock *k), void *ctx);
 void stack_sock_set_user(struct sock *k, void *user);
@@ -73,8 +74,10 @@ int stack_socket(struct stack *s, struct sock **out);
  * -EADDRINUSE if taken (SO_REUSEADDR lets a listener bind over
  * connections in TIME-WAIT, as Linux). */
 int stack_bind(struct stack *s, struct sock *k, uint32_t addr, uint16_t port);
-/* Binds an ephemeral port first if unbound. backlog <= 0 means 1...
- * clamped to max_backlog. Listening again only changes the backlog. */
+/* Binds an ephemeral port first if unbound. As Linux, the accept queue
+ * holds backlog + 1 connections; a negative backlog or one above
+ * max_backlog means max_backlog. Listening again only changes the
+ * backlog. -EADDRINUSE if another socket listens on the port. */
 int stack_listen(struct stack *s, struct sock *k, int backlog);
 /* A new connected socket or -EAGAIN; -EINVAL if not listening. */
 int stack_accept(struct stack *s, struct sock *k, struct sock **out);

@@ -153,8 +153,13 @@ void tcp_output(struct tcp_conn *c, uint64_t now)
 
 void tcp_send_ack(struct tcp_conn *c, uint64_t now)
 {
-    /* RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
-    emit(c, c->snd_nxt, TCP_ACK, 0, now);
+    /* RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where
+     * SND.NXT is the next new octet: after a timeout SND.NXT has gone
+     * back to resend, and an ACK carrying that old number would fail the
+     * peer's acceptability test and be dropped with the news it brings
+     * (two sides retransmitting at once would deadlock). BSD does the
+     * same: SND.MAX for segments without data. */
+    emit(c, c->snd_max, TCP_ACK, 0, now);
 }
 
 void tcp_send_syn(struct tcp_conn *c, uint64_t now)
@@ -167,8 +172,10 @@ void tcp_send_syn(struct tcp_conn *c, uint64_t now)
 
 void tcp_send_rst(struct tcp_conn *c, uint64_t now)
 {
-    /* RFC 9293 3.10.5: <SEQ=SND.NXT><CTL=RST>; with our ACK, as Linux. */
-    emit(c, c->snd_nxt, TCP_RST | TCP_ACK, 0, now);
+    /* RFC 9293 3.10.5: <SEQ=SND.NXT><CTL=RST>; with our ACK, as Linux.
+     * SND.MAX for the reason given in tcp_send_ack: RFC 5961 3.2 makes
+     * the peer accept a RST only at exactly its RCV.NXT. */
+    emit(c, c->snd_max, TCP_RST | TCP_ACK, 0, now);
 }
 
 void tcp_send_probe(struct tcp_conn *c, uint64_t now)

@@ -1,0 +1,490 @@
+/* The stack: packets in from the link and out through it, timers, and
+ * the life of sockets (creation, listener queues, freeing). The socket
+ * calls are in stack_api.c. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack_internal.h"
+
+#define RX_CAP 65536
+
+void stack_config_default(struct stack_config *cfg)
+{
+    *cfg = (struct stack_config){
+        .ephemeral_lo = 32768,
+        .ephemeral_hi = 60999,
+        .syn_backlog = 256,
+        .max_backlog = 4096,
+        .random_isn_key = true,
+    };
+    tcp_config_default(&cfg->tcp);
+}
+
+static void count_drop(struct stack *s, enum drop_reason r)
+{
+    s->stats.drops[r]++;
+}
+
+static void link_send(struct stack *s, size_t len)
+{
+    if (s->link->send(s->link, s->tx, len) < 0)
+        s->stats.link_errors++;
+    else
+        s->stats.ip_out++;
+}
+
+/* The tcp layer's output: one segment becomes one IP packet. */
+static void emit_segment(struct tcp_host *h, const struct tcp_endpoints *ep,
+                         const struct tcp_segment *seg,
+                         const struct tcp_payload *payload)
+{
+    struct stack *s = (struct stack *)h;
+    size_t n = tcp_build_packet(s->tx, s->tx_cap, ep->laddr, ep->raddr,
+                                s->ip_id++, seg, payload);
+    if (n)
+        link_send(s, n);
+    else
+        s->stats.link_errors++; /* larger than the MTU: a bug, counted */
+}
+
+struct stack *stack_new(const struct stack_config *cfg, struct link *link)
+{
+    /* RFC 791: every IPv4 host takes 576-byte datagrams; below 68 + 40
+     * there is no room for a TCP segment. */
+    if (link->mtu < 68 + 40 || cfg->ephemeral_lo == 0 ||
+        cfg->ephemeral_lo > cfg->ephemeral_hi) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct stack *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cfg = *cfg;
+    s->cfg.tcp.mss = link->mtu - IPV4_HDR_LEN - TCP_HDR_LEN;
+    s->link = link;
+    s->host.cfg = &s->cfg.tcp;
+    s->host.emit = emit_segment;
+    s->tx_cap = link->mtu;
+    s->rx_cap = RX_CAP;
+    s->tx = malloc(s->tx_cap);
+    s->rx = malloc(s->rx_cap);
+    int err = 0;
+    if (cfg->random_isn_key)
+        err = isn_key_random(&s->cfg.isn_key);
+    if (!err && (!s->tx || !s->rx || table_init(s) < 0))
+        err = -ENOMEM;
+    if (err) {
+        stack_free(s);
+        errno = -err;
+        return NULL;
+    }
+    return s;
+}
+
+void stack_free(struct stack *s)
+{
+    if (!s)
+        return;
+    while (s->all)
+        sock_free(s, hnode_entry(s->all, struct sock, all_node));
+    table_free(s);
+    free(s->heap);
+    free(s->tx);
+    free(s->rx);
+    free(s);
+}
+
+/* ---- sockets ---- */
+
+struct sock *sock_new(struct stack *s)
+{
+    if (heap_reserve(s, s->socks + 1) < 0)
+        return NULL;
+    struct sock *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    const struct tcp_config *t = &s->cfg.tcp;
+    k->kind = SOCK_FRESH;
+    k->opts = (struct sock_opts){
+        .sndbuf = t->sndbuf, .rcvbuf = t->rcvbuf,
+        .ka_idle_us = t->keepalive_idle_us, .ka_intvl_us = t->keepalive_intvl_us,
+        .ka_cnt = t->keepalive_cnt,
+    };
+    k->heap_idx = SIZE_MAX;
+    hlist_add(&s->all, &k->all_node);
+    s->socks++;
+    return k;
+}
+
+static void queue_push(struct sock_queue *q, struct sock *k)
+{
+    k->queue = q;
+    k->q_next = NULL;
+    k->q_prev = q->tail;
+    if (q->tail)
+        q->tail->q_next = k;
+    else
+        q->head = k;
+    q->tail = k;
+    q->count++;
+}
+
+static void queue_unlink(struct sock *k)
+{
+    struct sock_queue *q = k->queue;
+    if (!q)
+        return;
+    if (k->q_prev)
+        k->q_prev->q_next = k->q_next;
+    else
+        q->head = k->q_next;
+    if (k->q_next)
+        k->q_next->q_prev = k->q_prev;
+    else
+        q->tail = k->q_prev;
+    q->count--;
+    k->queue = NULL;
+    k->q_prev = k->q_next = NULL;
+}
+
+/* Takes the first socket off a queue (NULL if empty). */
+static struct sock *queue_pop(struct sock_queue *q)
+{
+    struct sock *k = q->head;
+    if (k)
+        queue_unlink(k);
+    return k;
+}
+
+void sock_free(struct stack *s, struct sock *k)
+{
+    if (k->kind == SOCK_LISTENER) {
+        struct sock *child;
+        while ((child = queue_pop(&k->syn_q)) || (child = queue_pop(&k->accept_q)))
+            sock_free(s, child);
+    }
+    table_remove(s, k);
+    if (k->kind == SOCK_CONN)
+        tcp_conn_destroy(&k->conn);
+    hlist_del(&k->port_node);
+    heap_set(s, k, 0);
+    queue_unlink(k);
+    hlist_del(&k->all_node);
+    s->socks--;
+    free(k);
+}
+
+int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
+                    const struct tcp_endpoints *ep)
+{
+    k->opts = from->opts;
+    if (tcp_conn_init(&k->conn, &s->host, ep, k->opts.sndbuf, k->opts.rcvbuf) < 0)
+        return -ENOMEM;
+    k->kind = SOCK_CONN;
+    k->ep = *ep;
+    struct tcp_conn *c = &k->conn;
+    c->nodelay = k->opts.nodelay;
+    c->keepalive = k->opts.keepalive;
+    c->ka_idle_us = k->opts.ka_idle_us;
+    c->ka_intvl_us = k->opts.ka_intvl_us;
+    c->ka_cnt = k->opts.ka_cnt;
+    return 0;
+}
+
+void listener_stop(struct stack *s, struct sock *k, uint64_t now)
+{
+    /* Linux: connections nobody accepted are reset. */
+    struct sock *child;
+    while ((child = queue_pop(&k->syn_q)) || (child = queue_pop(&k->accept_q))) {
+        tcp_abort(&child->conn, now);
+        sock_free(s, child);
+    }
+    table_remove(s, k);
+    k->kind = SOCK_FRESH;
+}
+
+static void notify_if_changed(struct stack *s, struct sock *k)
+{
+    if (k->parent || k->released)
+        return;
+    unsigned mask = stack_poll(s, k);
+    if (mask != k->poll_seen) {
+        k->poll_seen = mask;
+        if (s->notify)
+            s->notify(s->notify_ctx, k);
+    }
+}
+
+struct sock *listener_take(struct stack *s, struct sock *l)
+{
+    struct sock *k = queue_pop(&l->accept_q);
+    if (!k)
+        return NULL;
+    k->parent = NULL;
+    notify_if_changed(s, l);
+    sock_settle(s, k);
+    return k;
+}
+
+/* A listener's child: handshake done moves it to the accept queue; a
+ * handshake that failed frees it. Returns false if k was freed. */
+static bool child_settle(struct stack *s, struct sock *k)
+{
+    struct sock *parent = k->parent;
+    if (k->queue != &parent->syn_q)
+        return true;
+    if (tcp_is_closed(&k->conn)) {
+        sock_free(s, k);
+        return false;
+    }
+    if (k->conn.state >= TCP_ESTABLISHED) {
+        queue_unlink(k);
+        queue_push(&parent->accept_q, k);
+        notify_if_changed(s, parent);
+    }
+    return true;
+}
+
+void sock_settle(struct stack *s, struct sock *k)
+{
+    if (k->kind != SOCK_CONN) {
+        notify_if_changed(s, k);
+        return;
+    }
+    struct tcp_conn *c = &k->conn;
+    if (c->state >= TCP_ESTABLISHED)
+        k->was_connected = true;
+    if (k->parent && !child_settle(s, k))
+        return;
+    if (tcp_is_closed(c)) {
+        /* Over: the 4-tuple is free again; the socket stays for the
+         * user to read the outcome until it is released. */
+        table_remove(s, k);
+        heap_set(s, k, 0);
+        if (k->released) {
+            sock_free(s, k);
+            return;
+        }
+    } else {
+        heap_set(s, k, tcp_next_deadline(c));
+    }
+    notify_if_changed(s, k);
+}
+
+/* ---- packets in ---- */
+
+/* RFC 9293 3.10.7.2 (LISTEN) for segments that create no connection:
+ * one LISTEN tcp_conn per SYN keeps the listener itself stateless. */
+static struct sock *listen_input(struct stack *s, struct sock *l,
+                                 const struct tcp_endpoints *ep,
+                                 const struct tcp_segment *seg, uint64_t now)
+{
+    if (seg->flags & TCP_RST) {            /* first: ignore a RST */
+        count_drop(s, DROP_TCP_STATE);
+        return NULL;
+    }
+    if (seg->flags & TCP_ACK) {            /* second: <SEQ=SEG.ACK><CTL=RST> */
+        tcp_reply_reset(&s->host, ep, seg);
+        count_drop(s, DROP_TCP_STATE);
+        return NULL;
+    }
+    if (!(seg->flags & TCP_SYN)) {         /* fourth: anything else */
+        count_drop(s, DROP_TCP_STATE);
+        return NULL;
+    }
+    /* Linux: a SYN is dropped (the peer retries) while the SYN queue or
+     * the accept queue is full. */
+    if (l->syn_q.count >= s->cfg.syn_backlog || l->accept_q.count > l->backlog) {
+        count_drop(s, DROP_TCP_BACKLOG);
+        return NULL;
+    }
+    struct sock *k = sock_new(s);
+    if (!k || stack_conn_init(s, k, l, ep) < 0) {
+        if (k)
+            sock_free(s, k);
+        count_drop(s, DROP_TCP_BACKLOG);
+        return NULL;
+    }
+    tcp_open_passive(&k->conn, isn_generate(&s->cfg.isn_key, ep, now));
+    table_insert(s, k);
+    port_add(s, k);
+    k->parent = l;
+    queue_push(&l->syn_q, k);
+    return k;
+}
+
+/* RFC 9293 3.10.7.4, note on TIME-WAIT, and RFC 6191: a new SYN may
+ * reopen a 4-tuple in TIME-WAIT when its sequence number (or timestamp)
+ * shows it is not an old duplicate. */
+static bool time_wait_reusable(const struct tcp_conn *c, const struct tcp_segment *seg)
+{
+    if (c->state != TCP_TIME_WAIT ||
+        (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+        return false;
+    if (c->ts_on && seg->opt.has_ts)
+        return seq_gt(seg->opt.ts_val, c->ts_recent);
+    return seq_gt(seg->seq, c->rcv_nxt);
+}
+
+static void tcp_packet_input(struct stack *s, const struct ipv4_packet *ip, uint64_t now)
+{
+    struct tcp_segment seg;
+    enum drop_reason r = tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, &seg);
+    s->stats.tcp_in++;
+    if (r != DROP_NONE) {
+        count_drop(s, r);
+        return;
+    }
+    struct tcp_endpoints ep = {
+        .laddr = ip->dst, .raddr = ip->src, .lport = seg.dport, .rport = seg.sport,
+    };
+    struct sock *k = table_lookup(s, &ep);
+    struct sock *l = NULL;
+    if (k && time_wait_reusable(&k->conn, &seg) && (l = table_listener(s, seg.dport))) {
+        tcp_abort(&k->conn, now);
+        sock_settle(s, k);
+        k = NULL;
+    }
+    if (k) {
+        /* Linux: the ACK completing a handshake is dropped while the
+         * accept queue is full; the SYN-ACK is retransmitted later. */
+        if (k->parent && k->conn.state == TCP_SYN_RECEIVED &&
+            (seg.flags & (TCP_ACK | TCP_RST | TCP_SYN)) == TCP_ACK &&
+            k->parent->accept_q.count > k->parent->backlog) {
+            count_drop(s, DROP_TCP_BACKLOG);
+            return;
+        }
+        tcp_input(&k->conn, &seg, now);
+        sock_settle(s, k);
+        return;
+    }
+    if (!l)
+        l = table_listener(s, seg.dport);
+    if (!l) {
+        /* RFC 9293 3.10.7.1: CLOSED, a RST answers anything but a RST */
+        tcp_reply_reset(&s->host, &ep, &seg);
+        count_drop(s, DROP_TCP_NO_SOCKET);
+        return;
+    }
+    k = listen_input(s, l, &ep, &seg, now);
+    if (k) {
+        tcp_input(&k->conn, &seg, now);
+        sock_settle(s, k);
+    }
+}
+
+static void icmp_packet_input(struct stack *s, const struct ipv4_packet *ip, uint64_t now)
+{
+    struct icmp_message m;
+    enum drop_reason r = icmp_parse(ip->payload, ip->payload_len, &m);
+    s->stats.icmp_in++;
+    if (r != DROP_NONE) {
+        count_drop(s, r);
+        return;
+    }
+    switch (m.type) {
+    case ICMP_ECHO_REQUEST: {
+        /* RFC 1122 3.2.2.6: every host answers echo requests */
+        size_t n = icmp_build_echo_reply(s->tx, s->tx_cap, s->cfg.addr, ip->src,
+                                         s->ip_id++, &m);
+        if (n) {
+            link_send(s, n);
+            s->stats.icmp_out++;
+        }
+        return;
+    }
+    case ICMP_DEST_UNREACH:
+    case ICMP_TIME_EXCEEDED: {
+        /* RFC 1122 4.2.3.9: tell the connection the quoted segment names */
+        if (!m.has_quoted_tcp || m.q_src != s->cfg.addr)
+            break;
+        struct tcp_endpoints ep = {
+            .laddr = m.q_src, .raddr = m.q_dst, .lport = m.q_sport, .rport = m.q_dport,
+        };
+        struct sock *k = table_lookup(s, &ep);
+        if (!k || k->kind != SOCK_CONN)
+            break;
+        tcp_icmp_error(&k->conn, m.type, m.code, m.q_seq, m.mtu, now);
+        sock_settle(s, k);
+        return;
+    }
+    default:
+        break;
+    }
+    count_drop(s, DROP_ICMP_TYPE);
+}
+
+void stack_input(struct stack *s, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    struct ipv4_packet ip;
+    enum drop_reason r = ipv4_parse(pkt, len, &ip);
+    s->stats.ip_in++;
+    if (r == DROP_NONE && ip.dst != s->cfg.addr)
+        r = DROP_IP_NOT_LOCAL;
+    if (r == DROP_NONE && ip.proto == IPPROTO_TCP_)
+        tcp_packet_input(s, &ip, now);
+    else if (r == DROP_NONE && ip.proto == IPPROTO_ICMP_)
+        icmp_packet_input(s, &ip, now);
+    else
+        count_drop(s, r == DROP_NONE ? DROP_IP_PROTO : r);
+}
+
+unsigned stack_receive(struct stack *s, uint64_t now)
+{
+    unsigned count = 0;
+    for (;;) {
+        ssize_t n = s->link->recv(s->link, s->rx, s->rx_cap);
+        if (n <= 0) {
+            if (n < 0)
+                s->stats.link_errors++;
+            return count;
+        }
+        stack_input(s, s->rx, (size_t)n, now);
+        count++;
+    }
+}
+
+/* ---- timers, stats, readiness ---- */
+
+void stack_timers(struct stack *s, uint64_t now)
+{
+    /* Each connection fires everything that is due at once, so one pass
+     * over the heap suffices; the bound guards against a deadline that
+     * would not move. */
+    for (size_t i = 0, n = s->heap_len; i < n && s->heap_len; i++) {
+        struct sock *k = s->heap[0];
+        if (k->deadline > now)
+            break;
+        tcp_timer(&k->conn, now);
+        sock_settle(s, k);
+    }
+}
+
+uint64_t stack_next_deadline(const struct stack *s)
+{
+    return s->heap_len ? s->heap[0]->deadline : 0;
+}
+
+void stack_get_stats(const struct stack *s, struct stack_stats *out)
+{
+    *out = s->stats;
+    out->tcp = s->host.stats;
+}
+
+void stack_set_notify(struct stack *s, void (*fn)(void *ctx, struct sock *k), void *ctx)
+{
+    s->notify = fn;
+    s->notify_ctx = ctx;
+}
+
+void stack_sock_set_user(struct sock *k, void *user)
+{
+    k->user = user;
+}
+
+void *stack_sock_user(const struct sock *k)
+{
+    return k->user;
+}

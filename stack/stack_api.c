@@ -1,0 +1,336 @@
+/* The socket calls, with Linux's semantics and errno values (the
+ * comments name the Linux function a rule comes from). */
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "stack_internal.h"
+
+#define KEEPIDLE_MAX 32767   /* Linux MAX_TCP_KEEPIDLE / KEEPINTVL, seconds */
+#define KEEPCNT_MAX 127      /* Linux MAX_TCP_KEEPCNT */
+#define BUF_MIN 4096
+#define BUF_MAX (64u << 20)
+
+int stack_socket(struct stack *s, struct sock **out)
+{
+    struct sock *k = sock_new(s);
+    if (!k)
+        return -ENOMEM;
+    *out = k;
+    return 0;
+}
+
+static bool is_bound(const struct sock *k)
+{
+    return hnode_linked(&k->port_node);
+}
+
+/* Port 0 takes a free ephemeral port (EADDRINUSE when none is left). */
+static int bind_port(struct stack *s, struct sock *k, uint32_t addr, uint16_t port)
+{
+    if (port == 0) {
+        port = port_pick_ephemeral(s, NULL);
+        if (!port)
+            return -EADDRINUSE;
+    } else {
+        int err = port_check_bind(s, k, port);
+        if (err)
+            return err;
+    }
+    k->ep.laddr = addr;
+    k->ep.lport = port;
+    port_add(s, k);
+    return 0;
+}
+
+int stack_bind(struct stack *s, struct sock *k, uint32_t addr, uint16_t port)
+{
+    if (k->kind != SOCK_FRESH || is_bound(k))
+        return -EINVAL;
+    if (addr != 0 && addr != s->cfg.addr)
+        return -EADDRNOTAVAIL;
+    return bind_port(s, k, addr, port);
+}
+
+int stack_listen(struct stack *s, struct sock *k, int backlog)
+{
+    /* Linux (__sys_listen): the backlog is clamped to somaxconn, and a
+     * negative one means as much as allowed. */
+    unsigned max = s->cfg.max_backlog;
+    unsigned bl = backlog < 0 || (unsigned)backlog > max ? max : (unsigned)backlog;
+    if (k->kind == SOCK_LISTENER) {
+        k->backlog = bl;
+        return 0;
+    }
+    if (k->kind != SOCK_FRESH)
+        return -EINVAL;
+    /* Linux (inet_csk_listen_start) checks the port again: two sockets
+     * that share one with SO_REUSEADDR cannot both listen. */
+    int err = is_bound(k) ? port_check_bind(s, k, k->ep.lport) : bind_port(s, k, 0, 0);
+    if (err)
+        return err;
+    k->kind = SOCK_LISTENER;
+    k->backlog = bl;
+    table_insert(s, k);
+    sock_settle(s, k);
+    return 0;
+}
+
+int stack_accept(struct stack *s, struct sock *k, struct sock **out)
+{
+    if (k->kind != SOCK_LISTENER)
+        return -EINVAL;
+    struct sock *c = listener_take(s, k);
+    if (!c)
+        return -EAGAIN;
+    *out = c;
+    return 0;
+}
+
+int stack_connect(struct stack *s, struct sock *k, uint32_t addr, uint16_t port,
+                  uint64_t now)
+{
+    /* Linux (__inet_stream_connect) */
+    if (k->kind == SOCK_LISTENER)
+        return -EISCONN;
+    if (k->kind == SOCK_CONN) {
+        if (k->conn.state == TCP_SYN_SENT || k->conn.state == TCP_SYN_RECEIVED)
+            return -EALREADY;
+        if (!tcp_is_closed(&k->conn) || k->was_connected)
+            return -EISCONN;
+        /* a connect that failed may be tried again */
+        tcp_conn_destroy(&k->conn);
+        k->kind = SOCK_FRESH;
+    }
+    struct tcp_endpoints ep = {
+        .laddr = s->cfg.addr, .raddr = addr, .lport = k->ep.lport, .rport = port,
+    };
+    bool bound = is_bound(k);
+    if (bound && table_lookup(s, &ep))
+        return -EADDRNOTAVAIL;   /* the 4-tuple is taken */
+    if (!bound && !(ep.lport = port_pick_ephemeral(s, &ep)))
+        return -EADDRNOTAVAIL;
+    if (stack_conn_init(s, k, k, &ep) < 0)
+        return -ENOMEM;
+    if (!bound)
+        port_add(s, k);
+    table_insert(s, k);
+    tcp_open_active(&k->conn, isn_generate(&s->cfg.isn_key, &ep, now), now);
+    sock_settle(s, k);
+    return -EINPROGRESS;
+}
+
+ssize_t stack_send(struct stack *s, struct sock *k, const void *buf, size_t len,
+                   uint64_t now)
+{
+    /* Linux (sk_stream_wait_connect): EPIPE unless connecting/connected */
+    if (k->kind != SOCK_CONN)
+        return -EPIPE;
+    ssize_t n = tcp_send(&k->conn, buf, len, now);
+    sock_settle(s, k);
+    return n;
+}
+
+ssize_t stack_recv(struct stack *s, struct sock *k, void *buf, size_t len,
+                   int flags, uint64_t now)
+{
+    if (k->kind != SOCK_CONN)
+        return -ENOTCONN;
+    ssize_t n = tcp_recv(&k->conn, buf, len, flags & STACK_MSG_PEEK, now);
+    /* Linux (tcp_recvmsg): after shutdown(SHUT_RD) an empty read is end
+     * of stream; a socket that never connected is ENOTCONN. */
+    if (n == -EAGAIN && k->shut_rd)
+        n = 0;
+    if (n == 0 && len && tcp_is_closed(&k->conn) && !k->was_connected)
+        n = -ENOTCONN;
+    sock_settle(s, k);
+    return n;
+}
+
+int stack_shutdown(struct stack *s, struct sock *k, int how, uint64_t now)
+{
+    if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+        return -EINVAL;
+    /* Linux (inet_shutdown): a listener stops listening on SHUT_RD; a
+     * connection still opening is dropped. */
+    switch (k->kind) {
+    case SOCK_FRESH:
+        return -ENOTCONN;
+    case SOCK_LISTENER:
+        if (how != SHUT_WR)
+            listener_stop(s, k, now);
+        sock_settle(s, k);
+        return 0;
+    case SOCK_CONN:
+        break;
+    }
+    if (tcp_is_closed(&k->conn))
+        return -ENOTCONN;
+    if (k->conn.state == TCP_SYN_SENT) {
+        tcp_abort(&k->conn, now);
+    } else {
+        if (how != SHUT_WR)
+            k->shut_rd = true;
+        if (how != SHUT_RD)
+            tcp_shutdown_send(&k->conn, now);
+    }
+    sock_settle(s, k);
+    return 0;
+}
+
+void stack_close(struct stack *s, struct sock *k, uint64_t now)
+{
+    switch (k->kind) {
+    case SOCK_FRESH:
+        sock_free(s, k);
+        return;
+    case SOCK_LISTENER:
+        listener_stop(s, k, now);
+        sock_free(s, k);
+        return;
+    case SOCK_CONN:
+        k->released = true;
+        if (!tcp_is_closed(&k->conn))
+            tcp_close(&k->conn, now);
+        sock_settle(s, k);   /* frees it once the connection is over */
+        return;
+    }
+}
+
+unsigned stack_poll(struct stack *s, struct sock *k)
+{
+    (void)s;
+    switch (k->kind) {
+    case SOCK_FRESH:
+        return POLLOUT | POLLHUP;   /* Linux (tcp_poll) on a new socket */
+    case SOCK_LISTENER:
+        return k->accept_q.count ? POLLIN : 0;
+    case SOCK_CONN:
+        break;
+    }
+    unsigned mask = tcp_poll(&k->conn);
+    if (k->shut_rd) {
+        mask |= POLLIN | POLLRDHUP;
+        if (k->conn.fin_queued)
+            mask |= POLLHUP;
+    }
+    return mask;
+}
+
+int stack_getsockname(struct stack *s, struct sock *k, uint32_t *addr, uint16_t *port)
+{
+    (void)s;
+    *addr = k->ep.laddr;
+    *port = k->ep.lport;
+    return 0;
+}
+
+int stack_getpeername(struct stack *s, struct sock *k, uint32_t *addr, uint16_t *port)
+{
+    (void)s;
+    /* Linux (inet_getname): no peer while connecting or once closed */
+    if (k->kind != SOCK_CONN || k->conn.state == TCP_SYN_SENT || tcp_is_closed(&k->conn))
+        return -ENOTCONN;
+    *addr = k->ep.raddr;
+    *port = k->ep.rport;
+    return 0;
+}
+
+int stack_sock_error(struct stack *s, struct sock *k)
+{
+    int err = k->kind == SOCK_CONN ? tcp_take_error(&k->conn) : 0;
+    sock_settle(s, k);
+    return err;
+}
+
+enum tcp_state stack_sock_state(struct stack *s, struct sock *k)
+{
+    (void)s;
+    switch (k->kind) {
+    case SOCK_LISTENER:
+        return TCP_LISTEN;
+    case SOCK_CONN:
+        return k->conn.state;
+    default:
+        return TCP_CLOSED;
+    }
+}
+
+const struct tcp_conn *stack_sock_conn(struct stack *s, struct sock *k)
+{
+    (void)s;
+    return k->kind == SOCK_CONN ? &k->conn : NULL;
+}
+
+static int seconds_option(int value, int max, uint64_t *out_us)
+{
+    if (value < 1 || value > max)
+        return -EINVAL;
+    *out_us = (uint64_t)value * 1000000u;
+    return 0;
+}
+
+int stack_setopt(struct stack *s, struct sock *k, enum stack_opt opt, int value,
+                 uint64_t now)
+{
+    struct sock_opts *o = &k->opts;
+    int err = 0;
+    switch (opt) {
+    case STACK_OPT_REUSEADDR:
+        o->reuseaddr = value != 0;
+        return 0;
+    case STACK_OPT_NODELAY:
+        o->nodelay = value != 0;
+        break;
+    case STACK_OPT_KEEPALIVE:
+        o->keepalive = value != 0;
+        break;
+    case STACK_OPT_KEEPIDLE:
+        err = seconds_option(value, KEEPIDLE_MAX, &o->ka_idle_us);
+        break;
+    case STACK_OPT_KEEPINTVL:
+        err = seconds_option(value, KEEPIDLE_MAX, &o->ka_intvl_us);
+        break;
+    case STACK_OPT_KEEPCNT:
+        if (value < 1 || value > KEEPCNT_MAX)
+            return -EINVAL;
+        o->ka_cnt = (unsigned)value;
+        break;
+    case STACK_OPT_SNDBUF:
+    case STACK_OPT_RCVBUF: {
+        uint32_t v = value < BUF_MIN ? BUF_MIN : (uint32_t)value > BUF_MAX ? BUF_MAX : (uint32_t)value;
+        *(opt == STACK_OPT_SNDBUF ? &o->sndbuf : &o->rcvbuf) = v;
+        return 0;
+    }
+    default:
+        return -ENOPROTOOPT;
+    }
+    if (err || k->kind != SOCK_CONN)
+        return err;
+    struct tcp_conn *c = &k->conn;
+    c->ka_idle_us = o->ka_idle_us;
+    c->ka_intvl_us = o->ka_intvl_us;
+    c->ka_cnt = o->ka_cnt;
+    if (c->nodelay != o->nodelay)
+        tcp_set_nodelay(c, o->nodelay, now);
+    tcp_set_keepalive(c, o->keepalive, now);
+    sock_settle(s, k);
+    return 0;
+}
+
+int stack_getopt(struct stack *s, struct sock *k, enum stack_opt opt, int *value)
+{
+    (void)s;
+    const struct sock_opts *o = &k->opts;
+    switch (opt) {
+    case STACK_OPT_REUSEADDR: *value = o->reuseaddr; return 0;
+    case STACK_OPT_NODELAY: *value = o->nodelay; return 0;
+    case STACK_OPT_KEEPALIVE: *value = o->keepalive; return 0;
+    case STACK_OPT_KEEPIDLE: *value = (int)(o->ka_idle_us / 1000000u); return 0;
+    case STACK_OPT_KEEPINTVL: *value = (int)(o->ka_intvl_us / 1000000u); return 0;
+    case STACK_OPT_KEEPCNT: *value = (int)o->ka_cnt; return 0;
+    case STACK_OPT_SNDBUF: *value = (int)o->sndbuf; return 0;
+    case STACK_OPT_RCVBUF: *value = (int)o->rcvbuf; return 0;
+    default: return -ENOPROTOOPT;
+    }
+}

@@ -1,0 +1,130 @@
+/* The stack's own structures, shared by stack.c (packets, timers,
+ * lifecycle), stack_api.c (the socket calls), sock_table.c (lookup by
+ * 4-tuple and by port) and timer_heap.c. Not part of the API. */
+#ifndef TUNTCP_STACK_INTERNAL_H
+#define TUNTCP_STACK_INTERNAL_H
+
+#include "hlist.h"
+#include "stack.h"
+
+enum sock_kind {
+    SOCK_FRESH,      /* created, maybe bound: neither listening nor connected */
+    SOCK_LISTENER,
+    SOCK_CONN,       /* has a tcp_conn (connecting, connected or over) */
+};
+
+/* A doubly linked queue of a listener's children. */
+struct sock_queue {
+    struct sock *head, *tail;
+    unsigned count;
+};
+
+/* Socket options; a listener's children inherit them. */
+struct sock_opts {
+    uint32_t sndbuf, rcvbuf;     /* for connections made after setting */
+    bool reuseaddr, nodelay, keepalive;
+    uint64_t ka_idle_us, ka_intvl_us;
+    unsigned ka_cnt;
+};
+
+struct sock {
+    enum sock_kind kind;
+    bool released;           /* the user closed it: freed once it is over */
+    bool shut_rd;            /* shutdown(SHUT_RD) */
+    bool was_connected;      /* reached ESTABLISHED once (reconnect rules) */
+    /* laddr as bound (0 = any until connected); the rest once connected. */
+    struct tcp_endpoints ep;
+    struct tcp_conn conn;    /* SOCK_CONN only */
+
+    struct sock_opts opts;
+
+    /* Listener: children handshaking, and established ones not accepted. */
+    struct sock_queue syn_q, accept_q;
+    unsigned backlog;
+    /* Child of a listener until accepted: its queue and links. */
+    struct sock *parent;
+    struct sock_queue *queue;
+    struct sock *q_prev, *q_next;
+
+    /* Links: every socket, the 4-tuple hash chain, the port bucket. */
+    struct hnode all_node, hash_node, port_node;
+
+    /* Timer heap position (SIZE_MAX = not in it) and deadline. */
+    size_t heap_idx;
+    uint64_t deadline;
+
+    unsigned poll_seen;      /* last readiness reported to notify */
+    void *user;
+};
+
+#define PORT_BUCKETS 1024
+
+struct stack {
+    struct tcp_host host;    /* first: emit casts the host back */
+    struct stack_config cfg;
+    struct link *link;
+    struct stack_stats stats;
+    uint16_t ip_id;
+    uint16_t next_ephemeral;
+
+    /* 4-tuple table (listeners are keyed with raddr = rport = 0). */
+    struct hnode **hash;
+    size_t hash_mask, hash_count;
+    struct hnode *ports[PORT_BUCKETS];
+
+    /* Min-heap of sockets with an armed deadline; room for every socket
+     * is reserved when the socket is made, so arming never fails. */
+    struct sock **heap;
+    size_t heap_len, heap_cap;
+    size_t socks;
+    struct hnode *all;       /* every socket, for stack_free */
+
+    void (*notify)(void *ctx, struct sock *k);
+    void *notify_ctx;
+
+    uint8_t *tx;             /* one outgoing packet */
+    size_t tx_cap;
+    uint8_t *rx;             /* one incoming packet */
+    size_t rx_cap;
+};
+
+/* sock_table.c */
+int table_init(struct stack *s);
+void table_free(struct stack *s);
+struct sock *table_lookup(const struct stack *s, const struct tcp_endpoints *ep);
+/* The listener on the stack's address and `port`, if any. */
+struct sock *table_listener(const struct stack *s, uint16_t port);
+void table_insert(struct stack *s, struct sock *k);
+void table_remove(struct stack *s, struct sock *k);   /* if it is in */
+/* Enters k (k->ep.lport set) in the port buckets; hlist_del takes it out. */
+void port_add(struct stack *s, struct sock *k);
+/* Linux's bind conflict rule for k taking `port`: -EADDRINUSE or 0. */
+int port_check_bind(const struct stack *s, const struct sock *k, uint16_t port);
+/* An ephemeral port (RFC 6056 3.3.3), or 0 if none is free. With `dest`
+ * (connect) a port may be shared by connections to other destinations;
+ * without (bind to port 0) the port must be unused. */
+uint16_t port_pick_ephemeral(struct stack *s, const struct tcp_endpoints *dest);
+
+/* timer_heap.c */
+/* Room for n sockets: 0 or -ENOMEM. */
+int heap_reserve(struct stack *s, size_t n);
+/* Sets k's deadline (0 = none) and its place in the heap. */
+void heap_set(struct stack *s, struct sock *k, uint64_t deadline);
+
+/* stack.c */
+struct sock *sock_new(struct stack *s);
+/* The bookkeeping after anything touched k: queues, table, timers,
+ * readiness, and freeing a socket that is over and released. */
+void sock_settle(struct stack *s, struct sock *k);
+/* Ends a listener: its children are reset and freed. */
+void listener_stop(struct stack *s, struct sock *k, uint64_t now);
+/* The oldest connection of a listener's accept queue, handed to the
+ * user (NULL if none). */
+struct sock *listener_take(struct stack *s, struct sock *l);
+/* Makes k a connection on `ep` with the options of `from` (k itself, or
+ * the listener): 0 or -ENOMEM. */
+int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
+                    const struct tcp_endpoints *ep);
+void sock_free(struct stack *s, struct sock *k);
+
+#endif

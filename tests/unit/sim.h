@@ -1,0 +1,27 @@
+/* Two stacks over the in-memory link on a virtual clock: the world the
+ * simulation tests run in. Stack 0 is 10.0.0.1, stack 1 is 10.0.0.2. */
+#ifndef TUNTCP_SIM_H
+#define TUNTCP_SIM_H
+
+#include "link_mem.h"
+#include "stack.h"
+
+#define SIM_ADDR(i) (0x0a000001u + (uint32_t)(i))
+
+struct sim {
+    uint64_t now;
+    struct link_mem *link;
+    struct stack *stack[2];
+};
+
+/* `tweak` may adjust each stack's config (may be NULL). The ISN keys are
+ * fixed, so a seed replays exactly. False on allocation failure. */
+bool sim_init(struct sim *w, const struct link_mem_impair *imp,
+              void (*tweak)(struct stack_config *cfg));
+void sim_free(struct sim *w);
+/* Delivers the packets that are due and fires the timers that are due,
+ * then moves the clock to the next event. False when nothing is pending
+ * (no packet in flight, no timer armed). */
+bool sim_step(struct sim *w);
+
+#endif

@@ -1,0 +1,308 @@
+/* Two stacks over a link that loses, duplicates, reorders, corrupts and
+ * delays packets, seeded: every seed runs 50 connections at once, one of
+ * them moving 1 MiB each way and the others up to 64 KiB each way. Every
+ * byte must arrive exactly once and in order, every connection must end
+ * with a clean close on both sides, and nothing may be left behind. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "sim.h"
+#include "test.h"
+
+#define SIM_SEEDS 200
+#define SIM_CONNS 50
+#define SIM_PORT 80
+#define BULK_BYTES (1u << 20)
+#define SMALL_MAX (64u << 10)
+#define VIRTUAL_LIMIT_US (4 * 3600 * 1000000ull)
+
+/* One end of an application-level connection. */
+struct app_end {
+    struct sock *k;
+    int side;                   /* the stack it lives on */
+    uint64_t to_send, sent, received, expect;
+    uint32_t tx_salt, rx_salt;  /* pattern of what it sends / receives */
+    bool shut, eof, closed, ready;
+    int error;
+};
+
+struct app {
+    struct sim w;
+    struct sock *listener;
+    struct app_end ends[2 * SIM_CONNS];   /* [2i] client, [2i+1] server */
+    unsigned accepted;
+    bool any_ready, listener_ready;
+    char failure[256];
+};
+
+/* The byte at `offset` of a stream: position-dependent, so a lost,
+ * duplicated or misplaced byte shows. */
+static uint8_t pattern(uint32_t salt, uint64_t offset)
+{
+    uint64_t x = (offset + salt) * 0x9e3779b97f4a7c15ull;
+    return (uint8_t)(x >> 56);
+}
+
+static void on_ready(void *ctx, struct sock *k)
+{
+    struct app *a = ctx;
+    struct app_end *e = stack_sock_user(k);
+    if (e) {
+        e->ready = true;
+        a->any_ready = true;
+    } else if (k == a->listener) {
+        a->listener_ready = true;
+        a->any_ready = true;
+    }
+}
+
+static void fail(struct app *a, const char *what, const struct app_end *e, long v)
+{
+    if (!a->failure[0])
+        snprintf(a->failure, sizeof a->failure, "%s (end %ld, value %ld)", what,
+                 e ? (long)(e - a->ends) : -1L, v);
+}
+
+static void end_send(struct app *a, struct app_end *e)
+{
+    struct stack *st = a->w.stack[e->side];
+    uint8_t buf[16384];
+    while (e->sent < e->to_send) {
+        size_t n = e->to_send - e->sent < sizeof buf ? e->to_send - e->sent : sizeof buf;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = pattern(e->tx_salt, e->sent + i);
+        ssize_t r = stack_send(st, e->k, buf, n, a->w.now);
+        if (r == -EAGAIN)
+            return;
+        if (r <= 0) {
+            fail(a, "send failed", e, r);
+            return;
+        }
+        e->sent += (uint64_t)r;
+    }
+    if (!e->shut) {
+        e->shut = true;
+        int r = stack_shutdown(st, e->k, SHUT_WR, a->w.now);
+        if (r)
+            fail(a, "shutdown failed", e, r);
+    }
+}
+
+static void end_recv(struct app *a, struct app_end *e)
+{
+    struct stack *st = a->w.stack[e->side];
+    uint8_t buf[16384];
+    while (!e->eof) {
+        ssize_t r = stack_recv(st, e->k, buf, sizeof buf, 0, a->w.now);
+        if (r == -EAGAIN)
+            return;
+        if (r < 0) {
+            fail(a, "recv failed", e, r);
+            return;
+        }
+        if (r == 0) {
+            e->eof = true;
+            if (e->received != e->expect)
+                fail(a, "end of stream before all data", e, (long)e->received);
+            return;
+        }
+        for (ssize_t i = 0; i < r; i++) {
+            if (buf[i] != pattern(e->rx_salt, e->received + (uint64_t)i)) {
+                fail(a, "wrong byte", e, (long)(e->received + (uint64_t)i));
+                return;
+            }
+        }
+        e->received += (uint64_t)r;
+        if (e->received > e->expect)
+            fail(a, "more data than sent", e, (long)e->received);
+    }
+}
+
+static void end_progress(struct app *a, struct app_end *e)
+{
+    if (!e->k || e->closed)
+        return;
+    if (stack_sock_state(a->w.stack[e->side], e->k) == TCP_SYN_SENT)
+        return;
+    end_send(a, e);
+    end_recv(a, e);
+    if (e->shut && e->eof) {
+        e->closed = true;
+        stack_close(a->w.stack[e->side], e->k, a->w.now);
+        e->k = NULL;
+    }
+}
+
+/* The server end that belongs to an accepted socket: by the client's port. */
+static struct app_end *server_end_for(struct app *a, struct sock *k)
+{
+    uint32_t addr;
+    uint16_t port;
+    if (stack_getpeername(a->w.stack[1], k, &addr, &port) != 0)
+        return NULL;
+    for (unsigned i = 0; i < SIM_CONNS; i++) {
+        struct app_end *c = &a->ends[2 * i];
+        uint32_t caddr;
+        uint16_t cport = 0;
+        if (c->k)
+            stack_getsockname(a->w.stack[0], c->k, &caddr, &cport);
+        if (cport == port && !a->ends[2 * i + 1].k && !a->ends[2 * i + 1].closed)
+            return &a->ends[2 * i + 1];
+    }
+    return NULL;
+}
+
+static void accept_all(struct app *a)
+{
+    struct sock *k;
+    while (stack_accept(a->w.stack[1], a->listener, &k) == 0) {
+        struct app_end *e = server_end_for(a, k);
+        if (!e) {
+            fail(a, "accepted an unknown connection", NULL, 0);
+            stack_close(a->w.stack[1], k, a->w.now);
+            continue;
+        }
+        e->k = k;
+        e->ready = true;
+        stack_sock_set_user(k, e);
+        a->accepted++;
+    }
+}
+
+static void app_progress(struct app *a)
+{
+    while (a->any_ready && !a->failure[0]) {
+        a->any_ready = false;
+        if (a->listener_ready) {
+            a->listener_ready = false;
+            accept_all(a);
+        }
+        for (unsigned i = 0; i < 2 * SIM_CONNS; i++) {
+            if (a->ends[i].ready) {
+                a->ends[i].ready = false;
+                end_progress(a, &a->ends[i]);
+            }
+        }
+    }
+}
+
+static uint64_t rng(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Seed 0 has a perfect link; the others draw loss 0-20% and the rest. */
+static struct link_mem_impair impairments(uint64_t seed)
+{
+    uint64_t r = seed;
+    struct link_mem_impair imp = { .seed = seed };
+    if (seed == 0)
+        return imp;
+    imp.loss = (double)(seed % 21) / 100.0;
+    imp.dup = (double)(rng(&r) % 6) / 100.0;
+    imp.reorder = (double)(rng(&r) % 11) / 100.0;
+    imp.corrupt = (double)(rng(&r) % 4) / 100.0;
+    imp.delay_us = rng(&r) % 50000;
+    imp.reorder_us = 1 + rng(&r) % 20000;
+    imp.queue_limit = rng(&r) % 2 ? 0 : 1000 + rng(&r) % 4000;
+    if (getenv("SIM_NOLOSS")) imp.loss = 0;
+    if (getenv("SIM_NODUP")) imp.dup = 0;
+    if (getenv("SIM_NOREORDER")) imp.reorder = 0;
+    if (getenv("SIM_NOCORRUPT")) imp.corrupt = 0;
+    if (getenv("SIM_NODELAY")) imp.delay_us = 0;
+    if (getenv("SIM_NOQ")) imp.queue_limit = 0;
+    return imp;
+}
+
+static void sim_tweak(struct stack_config *cfg)
+{
+    cfg->tcp.msl_us = 1000000;      /* TIME-WAIT 2 s: the run ends sooner */
+    cfg->tcp.syn_retries = 12;      /* 20% loss each way must not time out */
+}
+
+static void run_seed(uint64_t seed)
+{
+    static struct app a;
+    memset(&a, 0, sizeof a);
+    test_context("replay: build/unit_tests sim_seed_%03llu", (unsigned long long)seed);
+    struct link_mem_impair imp = impairments(seed);
+    CHECK(sim_init(&a.w, &imp, sim_tweak));
+    for (int i = 0; i < 2; i++)
+        stack_set_notify(a.w.stack[i], on_ready, &a);
+
+    CHECK_EQ(stack_socket(a.w.stack[1], &a.listener), 0);
+    CHECK_EQ(stack_bind(a.w.stack[1], a.listener, 0, SIM_PORT), 0);
+    CHECK_EQ(stack_listen(a.w.stack[1], a.listener, SIM_CONNS), 0);
+
+    uint64_t r = seed ^ 0xabcdef;
+    for (unsigned i = 0; i < SIM_CONNS; i++) {
+        struct app_end *c = &a.ends[2 * i], *s = &a.ends[2 * i + 1];
+        uint64_t up = i == 0 ? BULK_BYTES : rng(&r) % SMALL_MAX;
+        uint64_t down = i == 0 ? BULK_BYTES : rng(&r) % SMALL_MAX;
+        *c = (struct app_end){ .side = 0, .to_send = up, .expect = down,
+                               .tx_salt = 2 * i, .rx_salt = 2 * i + 1 };
+        *s = (struct app_end){ .side = 1, .to_send = down, .expect = up,
+                               .tx_salt = 2 * i + 1, .rx_salt = 2 * i };
+        CHECK_EQ(stack_socket(a.w.stack[0], &c->k), 0);
+        stack_sock_set_user(c->k, c);
+        CHECK_EQ(stack_connect(a.w.stack[0], c->k, SIM_ADDR(1), SIM_PORT, a.w.now),
+                 -EINPROGRESS);
+    }
+
+    uint64_t start = a.w.now;
+    while (!a.failure[0] && a.w.now - start < VIRTUAL_LIMIT_US) {
+        app_progress(&a);
+        /* idle, and nothing the application could act on: done */
+        if (!sim_step(&a.w) && !a.any_ready)
+            break;
+    }
+    app_progress(&a);
+    if (getenv("SIM_DEBUG")) {
+        for (unsigned i = 0; i < 4; i++) {
+            struct app_end *e = &a.ends[i];
+            if (!e->k) { fprintf(stderr, "end %u: no socket closed=%d\n", i, e->closed); continue; }
+            const struct tcp_conn *c = stack_sock_conn(a.w.stack[e->side], e->k);
+            fprintf(stderr, "end %u: state %s sent %llu recv %llu poll %x una %u nxt %u max %u wnd %u cwnd %u rcvbuf %u sndbuf %u rto_at %llu now %llu\n", i,
+                tcp_state_name(c->state), (unsigned long long)e->sent, (unsigned long long)e->received,
+                stack_poll(a.w.stack[e->side], e->k), c->snd_una, c->snd_nxt, c->snd_max, c->snd_wnd, c->cwnd, c->rcvbuf.len, c->sndbuf.len,
+                (unsigned long long)c->rto_at, (unsigned long long)a.w.now);
+        }
+    }
+    CHECK_MSG(!a.failure[0], "%s", a.failure);
+    CHECK_EQ(a.accepted, SIM_CONNS);
+    for (unsigned i = 0; i < 2 * SIM_CONNS; i++) {
+        struct app_end *e = &a.ends[i];
+        CHECK_MSG(e->closed && e->received == e->expect,
+                  "end %u: closed %d, received %llu of %llu, sent %llu of %llu", i,
+                  e->closed, (unsigned long long)e->received,
+                  (unsigned long long)e->expect, (unsigned long long)e->sent,
+                  (unsigned long long)e->to_send);
+    }
+    /* Nothing left: every connection has left the tables (TIME-WAIT over). */
+    for (int i = 0; i < 2; i++) {
+        struct stack_stats st;
+        stack_get_stats(a.w.stack[i], &st);
+        CHECK_EQ(st.conns_open, 0);
+        CHECK_EQ(stack_next_deadline(a.w.stack[i]), 0);
+    }
+    stack_close(a.w.stack[1], a.listener, a.w.now);
+    sim_free(&a.w);
+}
+
+static struct test_case seed_cases[SIM_SEEDS];
+static char seed_names[SIM_SEEDS][24];
+
+__attribute__((constructor)) static void register_seeds(void)
+{
+    for (unsigned i = 0; i < SIM_SEEDS; i++) {
+        snprintf(seed_names[i], sizeof seed_names[i], "sim_seed_%03u", i);
+        seed_cases[i] = (struct test_case){ seed_names[i], run_seed, i, NULL };
+        test_register(&seed_cases[i]);
+    }
+}

@@ -1,0 +1,432 @@
+/* The stack layer: binding and ports, listener queues, the socket calls'
+ * errors, ICMP, readiness notification, and that nothing leaks. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "probe.h"
+#include "test.h"
+#include "wire.h"
+
+TEST(stack_bind_rules_follow_linux)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *a, *b, *c;
+    stack_socket(p.stack, &a);
+    stack_socket(p.stack, &b);
+    stack_socket(p.stack, &c);
+    CHECK_EQ(stack_bind(p.stack, a, 0x0a0000ff, 80), -EADDRNOTAVAIL);
+    CHECK_EQ(stack_bind(p.stack, a, PROBE_STACK_ADDR, 80), 0);
+    CHECK_EQ(stack_bind(p.stack, a, 0, 81), -EINVAL);        /* bound already */
+    CHECK_EQ(stack_bind(p.stack, b, 0, 80), -EADDRINUSE);
+    /* SO_REUSEADDR on both lets two sockets share the port while neither
+     * listens; only one of them may listen. */
+    stack_setopt(p.stack, a, STACK_OPT_REUSEADDR, 1, p.now);
+    stack_setopt(p.stack, b, STACK_OPT_REUSEADDR, 1, p.now);
+    CHECK_EQ(stack_bind(p.stack, b, 0, 80), 0);
+    CHECK_EQ(stack_listen(p.stack, a, 5), 0);
+    CHECK_EQ(stack_listen(p.stack, b, 5), -EADDRINUSE);
+    stack_setopt(p.stack, c, STACK_OPT_REUSEADDR, 1, p.now);
+    CHECK_EQ(stack_bind(p.stack, c, 0, 80), -EADDRINUSE);   /* a listens */
+    uint32_t addr;
+    uint16_t port;
+    stack_getsockname(p.stack, b, &addr, &port);
+    CHECK_EQ(addr, 0);
+    CHECK_EQ(port, 80);
+    probe_free(&p);
+}
+
+TEST(stack_ephemeral_ports_are_in_range_and_distinct)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    uint16_t seen[20];
+    for (int i = 0; i < 20; i++) {
+        struct sock *k;
+        stack_socket(p.stack, &k);
+        CHECK_EQ(i % 2 ? stack_bind(p.stack, k, 0, 0) : stack_listen(p.stack, k, 1), 0);
+        uint32_t addr;
+        stack_getsockname(p.stack, k, &addr, &seen[i]);
+        CHECK(seen[i] >= 32768 && seen[i] <= 60999);
+        for (int j = 0; j < i; j++)
+            CHECK(seen[j] != seen[i]);
+    }
+    probe_free(&p);
+}
+
+static void one_ephemeral_port(struct stack_config *cfg)
+{
+    cfg->ephemeral_lo = cfg->ephemeral_hi = 40000;
+}
+
+TEST(stack_connect_shares_a_port_between_destinations_and_then_runs_out)
+{
+    struct probe p;
+    probe_init(&p, one_ephemeral_port);
+    struct sock *a, *b, *c;
+    stack_socket(p.stack, &a);
+    stack_socket(p.stack, &b);
+    stack_socket(p.stack, &c);
+    CHECK_EQ(stack_connect(p.stack, a, PROBE_PEER_ADDR, 80, p.now), -EINPROGRESS);
+    CHECK_EQ(stack_connect(p.stack, b, PROBE_PEER_ADDR, 81, p.now), -EINPROGRESS);
+    CHECK_EQ(stack_connect(p.stack, c, PROBE_PEER_ADDR, 80, p.now), -EADDRNOTAVAIL);
+    struct sock *d;
+    stack_socket(p.stack, &d);
+    CHECK_EQ(stack_bind(p.stack, d, 0, 0), -EADDRINUSE);
+    probe_free(&p);
+}
+
+TEST(stack_fresh_socket_calls_return_linux_errors)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *k;
+    char buf[4];
+    stack_socket(p.stack, &k);
+    CHECK_EQ(stack_poll(p.stack, k), POLLOUT | POLLHUP);
+    CHECK_EQ(stack_send(p.stack, k, "x", 1, p.now), -EPIPE);
+    CHECK_EQ(stack_recv(p.stack, k, buf, sizeof buf, 0, p.now), -ENOTCONN);
+    CHECK_EQ(stack_shutdown(p.stack, k, SHUT_WR, p.now), -ENOTCONN);
+    CHECK_EQ(stack_shutdown(p.stack, k, 7, p.now), -EINVAL);
+    struct sock *out;
+    CHECK_EQ(stack_accept(p.stack, k, &out), -EINVAL);
+    uint32_t addr;
+    uint16_t port;
+    CHECK_EQ(stack_getpeername(p.stack, k, &addr, &port), -ENOTCONN);
+    CHECK_EQ(stack_setopt(p.stack, k, STACK_OPT_KEEPCNT, 0, p.now), -EINVAL);
+    CHECK_EQ(stack_setopt(p.stack, k, STACK_OPT_KEEPIDLE, 40000, p.now), -EINVAL);
+    CHECK_EQ(stack_setopt(p.stack, k, STACK_OPT_KEEPINTVL, 5, p.now), 0);
+    int v;
+    CHECK_EQ(stack_getopt(p.stack, k, STACK_OPT_KEEPINTVL, &v), 0);
+    CHECK_EQ(v, 5);
+    CHECK_EQ(stack_listen(p.stack, k, 1), 0);
+    CHECK_EQ(stack_accept(p.stack, k, &out), -EAGAIN);
+    CHECK_EQ(stack_connect(p.stack, k, PROBE_PEER_ADDR, 80, p.now), -EISCONN);
+    probe_free(&p);
+}
+
+TEST(stack_connect_again_while_connecting_and_once_connected)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *k;
+    stack_socket(p.stack, &k);
+    CHECK_EQ(stack_connect(p.stack, k, PROBE_PEER_ADDR, 80, p.now), -EINPROGRESS);
+    CHECK_EQ(stack_connect(p.stack, k, PROBE_PEER_ADDR, 80, p.now), -EALREADY);
+    CHECK_EQ(stack_poll(p.stack, k), 0);
+    uint32_t addr;
+    uint16_t port;
+    CHECK_EQ(stack_getpeername(p.stack, k, &addr, &port), -ENOTCONN);
+    probe_free(&p);
+}
+
+TEST(stack_refused_connect_reports_econnrefused_then_may_retry)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    stack_socket(p.stack, &c.sock);
+    stack_connect(p.stack, c.sock, PROBE_PEER_ADDR, 80, p.now);
+    struct tcp_segment syn;
+    CHECK(probe_recv(&p, &syn));
+    struct tcp_segment rst = seg_make(80, syn.sport, 0, syn.seq + 1, TCP_RST | TCP_ACK, 0);
+    probe_send(&p, &rst, NULL);
+    CHECK(stack_poll(p.stack, c.sock) & POLLERR);
+    CHECK_EQ(stack_sock_error(p.stack, c.sock), ECONNREFUSED);
+    CHECK_EQ(stack_sock_error(p.stack, c.sock), 0);
+    char buf[4];
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), -ENOTCONN);
+    CHECK_EQ(stack_connect(p.stack, c.sock, PROBE_PEER_ADDR, 80, p.now), -EINPROGRESS);
+    CHECK(probe_recv(&p, &syn));
+    CHECK_EQ(syn.flags, TCP_SYN);
+    probe_free(&p);
+}
+
+static void backlog_small(struct stack_config *cfg)
+{
+    cfg->syn_backlog = 2;
+}
+
+TEST(stack_listener_syn_queue_is_bounded)
+{
+    struct probe p;
+    probe_init(&p, backlog_small);
+    struct sock *l;
+    stack_socket(p.stack, &l);
+    stack_bind(p.stack, l, 0, 80);
+    stack_listen(p.stack, l, 16);
+    for (uint16_t port = 1000; port < 1003; port++) {
+        struct tcp_segment syn = seg_make(port, 80, 1, 0, TCP_SYN, 65535);
+        probe_send(&p, &syn, NULL);
+    }
+    struct tcp_segment s;
+    for (int i = 0; i < 2; i++) {
+        CHECK(probe_recv(&p, &s));
+        CHECK_EQ(s.flags, TCP_SYN | TCP_ACK);
+        CHECK_EQ(s.dport, 1000 + i);
+    }
+    CHECK(probe_silent(&p));
+    CHECK_EQ(probe_drops(&p, DROP_TCP_BACKLOG), 1);
+    probe_free(&p);
+}
+
+TEST(stack_listener_accept_queue_holds_backlog_plus_one)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *l;
+    stack_socket(p.stack, &l);
+    stack_bind(p.stack, l, 0, 80);
+    stack_listen(p.stack, l, 1);
+    for (int i = 0; i < 2; i++) {
+        struct tcp_segment syn = seg_make((uint16_t)(1000 + i), 80, 1, 0, TCP_SYN, 65535);
+        probe_send(&p, &syn, NULL);
+        struct tcp_segment sa;
+        CHECK(probe_recv(&p, &sa));
+        struct tcp_segment ack = seg_make((uint16_t)(1000 + i), 80, 2, sa.seq + 1, TCP_ACK, 65535);
+        probe_send(&p, &ack, NULL);
+    }
+    CHECK(stack_poll(p.stack, l) & POLLIN);
+    /* the queue is full: a third SYN is dropped, the peer will retry */
+    struct tcp_segment syn = seg_make(1002, 80, 1, 0, TCP_SYN, 65535);
+    probe_send(&p, &syn, NULL);
+    CHECK(probe_silent(&p));
+    CHECK_EQ(probe_drops(&p, DROP_TCP_BACKLOG), 1);
+    struct sock *k;
+    CHECK_EQ(stack_accept(p.stack, l, &k), 0);
+    CHECK_EQ(stack_sock_state(p.stack, k), TCP_ESTABLISHED);
+    CHECK_EQ(stack_accept(p.stack, l, &k), 0);
+    CHECK_EQ(stack_accept(p.stack, l, &k), -EAGAIN);
+    CHECK_EQ(stack_poll(p.stack, l), 0);
+    probe_free(&p);
+}
+
+TEST(stack_closing_a_listener_resets_connections_not_accepted)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    /* a second connection stays in the accept queue */
+    struct tcp_segment syn = seg_make(2000, 80, 1, 0, TCP_SYN, 65535);
+    probe_send(&p, &syn, NULL);
+    struct tcp_segment sa;
+    CHECK(probe_recv(&p, &sa));
+    struct tcp_segment ack = seg_make(2000, 80, 2, sa.seq + 1, TCP_ACK, 65535);
+    probe_send(&p, &ack, NULL);
+    stack_close(p.stack, c.listener, p.now);
+    struct tcp_segment rst;
+    CHECK(expect_seg(&p, &rst, TCP_RST | TCP_ACK, sa.seq + 1, 2));
+    CHECK_EQ(rst.dport, 2000);
+    /* the accepted one lives on */
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    struct stack_stats st;
+    stack_get_stats(p.stack, &st);
+    CHECK_EQ(st.conns_open, 1);
+    probe_free(&p);
+}
+
+TEST(stack_connection_is_freed_once_closed_and_released)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    struct stack_stats st;
+    stack_get_stats(p.stack, &st);
+    CHECK_EQ(st.conns_open, 1);
+    /* the peer closes first, then the user: LAST-ACK, then gone */
+    peer_send_data(&p, &c, NULL, 0, TCP_FIN);
+    CHECK(expect_seg(&p, NULL, TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    stack_close(p.stack, c.sock, p.now);
+    CHECK(expect_seg(&p, NULL, TCP_FIN | TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    c.rcv_nxt++;
+    peer_send_ack(&p, &c, 65535);
+    stack_get_stats(p.stack, &st);
+    CHECK_EQ(st.conns_open, 0);
+    CHECK_EQ(stack_next_deadline(p.stack), 0);
+    /* the 4-tuple is free: a new segment finds no connection */
+    peer_send_data(&p, &c, "x", 1, 0);
+    CHECK(expect_seg(&p, NULL, TCP_RST, c.rcv_nxt, 0));
+    probe_free(&p);
+}
+
+TEST(rfc6191_syn_with_higher_sequence_reopens_time_wait)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    /* the stack closes first and ends in TIME-WAIT */
+    stack_close(p.stack, c.sock, p.now);
+    CHECK(expect_seg(&p, NULL, TCP_FIN | TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    c.rcv_nxt++;
+    peer_send_data(&p, &c, NULL, 0, TCP_FIN);
+    CHECK(expect_seg(&p, NULL, TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    struct stack_stats st;
+    stack_get_stats(p.stack, &st);
+    CHECK_EQ(st.conns_open, 1);
+    /* a new SYN on the same 4-tuple, above the old sequence space */
+    struct tcp_segment syn = seg_make(c.port, 80, c.snd_nxt + 100000, 0, TCP_SYN, 65535);
+    probe_send(&p, &syn, NULL);
+    struct tcp_segment sa;
+    CHECK(probe_recv(&p, &sa));
+    CHECK_EQ(sa.flags, TCP_SYN | TCP_ACK);
+    CHECK_EQ(sa.ack, c.snd_nxt + 100001);
+    struct sock *k;
+    stack_get_stats(p.stack, &st);
+    CHECK_EQ(st.conns_open, 1);
+    CHECK_EQ(stack_accept(p.stack, c.listener, &k), -EAGAIN);  /* handshaking */
+    probe_free(&p);
+}
+
+TEST(rfc1122_3_2_2_6_echo_request_gets_echo_reply)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    uint8_t pkt[64] = { 0 };
+    uint8_t *icmp = pkt + IPV4_HDR_LEN;
+    icmp[0] = ICMP_ECHO_REQUEST;
+    icmp[4] = 0x12; icmp[5] = 0x34;    /* id */
+    icmp[6] = 0x00; icmp[7] = 0x07;    /* sequence */
+    memcpy(icmp + 8, "ping-data", 9);
+    size_t icmp_len = 8 + 9;
+    uint16_t ck = csum_fold(csum_partial(icmp, icmp_len, 0));
+    icmp[2] = (uint8_t)(ck >> 8);
+    icmp[3] = (uint8_t)ck;
+    ipv4_build_header(pkt, PROBE_PEER_ADDR, PROBE_STACK_ADDR, IPPROTO_ICMP_, 1,
+                      (uint16_t)icmp_len);
+    p.wire->send(p.wire, pkt, IPV4_HDR_LEN + icmp_len);
+    stack_receive(p.stack, p.now);
+    uint8_t reply[128];
+    ssize_t n = p.wire->recv(p.wire, reply, sizeof reply);
+    CHECK_EQ(n, (ssize_t)(IPV4_HDR_LEN + icmp_len));
+    struct ipv4_packet ip;
+    CHECK_EQ(ipv4_parse(reply, (size_t)n, &ip), DROP_NONE);
+    CHECK_EQ(ip.src, PROBE_STACK_ADDR);
+    CHECK_EQ(ip.dst, PROBE_PEER_ADDR);
+    struct icmp_message m;
+    CHECK_EQ(icmp_parse(ip.payload, ip.payload_len, &m), DROP_NONE);
+    CHECK_EQ(m.type, ICMP_ECHO_REPLY);
+    CHECK_EQ(m.id, 0x1234);
+    CHECK_EQ(m.seqno, 7);
+    CHECK(m.data_len == 9 && memcmp(m.data, "ping-data", 9) == 0);
+    probe_free(&p);
+}
+
+/* An ICMP error quoting the stack's own segment `seg`. */
+static void send_icmp_error(struct probe *p, uint8_t type, uint8_t code,
+                            const struct tcp_segment *seg)
+{
+    uint8_t pkt[100] = { 0 };
+    uint8_t *icmp = pkt + IPV4_HDR_LEN;
+    icmp[0] = type;
+    icmp[1] = code;
+    uint8_t *quoted = icmp + 8;
+    ipv4_build_header(quoted, PROBE_STACK_ADDR, PROBE_PEER_ADDR, IPPROTO_TCP_, 0, 20);
+    uint8_t *th = quoted + IPV4_HDR_LEN;
+    th[0] = (uint8_t)(seg->sport >> 8); th[1] = (uint8_t)seg->sport;
+    th[2] = (uint8_t)(seg->dport >> 8); th[3] = (uint8_t)seg->dport;
+    for (int i = 0; i < 4; i++)
+        th[4 + i] = (uint8_t)(seg->seq >> (24 - 8 * i));
+    size_t icmp_len = 8 + IPV4_HDR_LEN + 8;
+    uint16_t ck = csum_fold(csum_partial(icmp, icmp_len, 0));
+    icmp[2] = (uint8_t)(ck >> 8);
+    icmp[3] = (uint8_t)ck;
+    ipv4_build_header(pkt, PROBE_PEER_ADDR, PROBE_STACK_ADDR, IPPROTO_ICMP_, 2,
+                      (uint16_t)icmp_len);
+    p->wire->send(p->wire, pkt, IPV4_HDR_LEN + icmp_len);
+    stack_receive(p->stack, p->now);
+}
+
+TEST(rfc1122_4_2_3_9_port_unreachable_while_connecting_refuses)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *k;
+    stack_socket(p.stack, &k);
+    stack_connect(p.stack, k, PROBE_PEER_ADDR, 80, p.now);
+    struct tcp_segment syn;
+    CHECK(probe_recv(&p, &syn));
+    /* RFC 5927 4.1: an error quoting a sequence number not in flight is
+     * ignored */
+    struct tcp_segment other = syn;
+    other.seq += 5000;
+    send_icmp_error(&p, ICMP_DEST_UNREACH, 3, &other);
+    CHECK_EQ(stack_sock_state(p.stack, k), TCP_SYN_SENT);
+    send_icmp_error(&p, ICMP_DEST_UNREACH, 3, &syn);
+    CHECK_EQ(stack_sock_state(p.stack, k), TCP_CLOSED);
+    CHECK_EQ(stack_sock_error(p.stack, k), ECONNREFUSED);
+    probe_free(&p);
+}
+
+TEST(stack_icmp_error_for_no_connection_is_counted)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct tcp_segment ghost = seg_make(1234, 80, 1, 0, TCP_SYN, 0);
+    send_icmp_error(&p, ICMP_DEST_UNREACH, 1, &ghost);
+    CHECK_EQ(probe_drops(&p, DROP_ICMP_TYPE), 1);
+    struct stack_stats st;
+    stack_get_stats(p.stack, &st);
+    CHECK_EQ(st.icmp_in, 1);
+    probe_free(&p);
+}
+
+struct notes {
+    unsigned count;
+    struct sock *last;
+};
+
+static void note(void *ctx, struct sock *k)
+{
+    struct notes *n = ctx;
+    n->count++;
+    n->last = k;
+}
+
+TEST(stack_notify_fires_when_readiness_changes)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct notes n = { 0 };
+    stack_set_notify(p.stack, note, &n);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    unsigned before = n.count;
+    peer_send_data(&p, &c, "hello", 5, 0);
+    CHECK_EQ(n.count, before + 1);
+    CHECK(n.last == c.sock);
+    CHECK(stack_poll(p.stack, c.sock) & POLLIN);
+    /* more data: still readable, nothing new to tell */
+    peer_send_data(&p, &c, "again", 5, 0);
+    CHECK_EQ(n.count, before + 1);
+    char buf[16];
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, STACK_MSG_PEEK, p.now), 10);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 10);
+    CHECK(memcmp(buf, "helloagain", 10) == 0);
+    CHECK(!(stack_poll(p.stack, c.sock) & POLLIN));
+    peer_send_data(&p, &c, NULL, 0, TCP_FIN);
+    CHECK(stack_poll(p.stack, c.sock) & POLLRDHUP);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 0);
+    probe_free(&p);
+}
+
+TEST(stack_shutdown_read_gives_end_of_stream)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    char buf[4];
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), -EAGAIN);
+    CHECK_EQ(stack_shutdown(p.stack, c.sock, SHUT_RD, p.now), 0);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 0);
+    CHECK(stack_poll(p.stack, c.sock) & POLLRDHUP);
+    CHECK_EQ(stack_shutdown(p.stack, c.sock, SHUT_WR, p.now), 0);
+    CHECK(stack_poll(p.stack, c.sock) & POLLHUP);
+    CHECK(expect_seg(&p, NULL, TCP_FIN | TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    probe_free(&p);
+}
