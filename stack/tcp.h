@@ -99,6 +99,8 @@ struct tcp_conn {
     uint32_t ts_recent;
     uint64_t ts_recent_at;  /* when ts_recent was set (PAWS 24-day rule) */
     uint32_t ts_offset;     /* random per-connection TSval offset */
+    uint32_t rexmit_tsval;  /* TSval when we last retransmitted: older
+                               echoes are no round-trip sample */
 
     /* Buffers: sndbuf holds bytes from SND.UNA (after the SYN) onward;
      * rcvbuf holds bytes ready for the user, then out-of-order data at

@@ -25,9 +25,13 @@ static void rtt_from_ack(struct tcp_conn *c, const struct tcp_segment *seg,
         /* RFC 6298 3: the timed segment is acknowledged */
         tcp_rtt_sample(c, now - c->rtt_start);
         c->rtt_timing = false;
-    } else if (c->backoff && c->ts_on && seg->opt.has_ts && seg->opt.ts_ecr) {
+    } else if (c->backoff && c->ts_on && seg->opt.has_ts && seg->opt.ts_ecr &&
+               seq_ge(seg->opt.ts_ecr, c->rexmit_tsval)) {
         /* RFC 7323 4.1: after a retransmission Karn's rule has no sample;
-         * the echoed timestamp still tells the round trip. */
+         * the echoed timestamp still tells the round trip, provided it
+         * echoes a segment sent since: a receiver answering an old
+         * duplicate echoes the TSval of long ago (RFC 7323 4.3), which
+         * would inflate the RTO without end. */
         uint32_t ms = tcp_ts_now(c, now) - seg->opt.ts_ecr;
         if (ms < 60 * 1000)
             tcp_rtt_sample(c, (uint64_t)ms * USEC_PER_MSEC);

@@ -75,6 +75,9 @@ void tcp_send_syn(struct tcp_conn *c, uint64_t now);
 void tcp_send_rst(struct tcp_conn *c, uint64_t now);
 /* RFC 5961 7: an ACK in answer to a suspicious segment, rate-limited. */
 void tcp_send_challenge_ack(struct tcp_conn *c, uint64_t now);
+/* A retransmission is under way: no Karn sample, and timestamps echoed
+ * from before it are stale. */
+void tcp_note_retransmit(struct tcp_conn *c, uint64_t now);
 /* Resends the first unacknowledged segment. */
 void tcp_retransmit_first(struct tcp_conn *c, uint64_t now);
 /* A segment at SND.UNA - 1 that the peer must answer with an ACK:

@@ -82,11 +82,16 @@ static void emit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len,
     h->emit(h, &c->ep, &seg, len ? &payload : NULL);
 }
 
+/* The FIN is queued and SND.NXT has not gone past it (not sent yet, or
+ * to be sent again after a timeout). */
+static bool fin_pending(const struct tcp_conn *c)
+{
+    return c->fin_queued && seq_le(c->snd_nxt, c->fin_seq);
+}
+
 bool tcp_send_pending(const struct tcp_conn *c)
 {
-    uint32_t data_end = tcp_data_end(c);
-    return seq_lt(c->snd_nxt, data_end) ||
-           (c->fin_queued && seq_le(c->snd_nxt, data_end));
+    return seq_lt(c->snd_nxt, tcp_data_end(c)) || fin_pending(c);
 }
 
 /* Sends the next segment if the windows, Nagle and SWS avoidance allow;
@@ -105,7 +110,7 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
     bool fin = false;
 
     if (force) {
-        fin = len == avail && c->fin_queued;
+        fin = len == avail && fin_pending(c);
     } else if (len < avail) {
         /* RFC 9293 3.8.6.2.1 (sender SWS avoidance): a segment shorter
          * than the MSS that the window cut short waits until it is at
@@ -113,7 +118,7 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
         if (len < c->snd_mss && (len == 0 || len < c->max_snd_wnd / 2))
             return false;
     } else {
-        fin = c->fin_queued;
+        fin = fin_pending(c);
         /* RFC 9293 3.7.4 (Nagle): hold a short new segment while data is
          * unacknowledged; a FIN is not held back (as Linux). */
         if (len < c->snd_mss && !retransmission && !fin && !c->nodelay &&
@@ -202,6 +207,12 @@ void tcp_send_challenge_ack(struct tcp_conn *c, uint64_t now)
     tcp_send_ack(c, now);
 }
 
+void tcp_note_retransmit(struct tcp_conn *c, uint64_t now)
+{
+    c->rtt_timing = false; /* RFC 6298 3 (Karn) */
+    c->rexmit_tsval = tcp_ts_now(c, now);
+}
+
 void tcp_retransmit_first(struct tcp_conn *c, uint64_t now)
 {
     uint32_t data_end = tcp_data_end(c);
@@ -210,7 +221,7 @@ void tcp_retransmit_first(struct tcp_conn *c, uint64_t now)
     bool fin = tcp_fin_sent(c) && c->snd_una + len == data_end;
     if (!len && !fin)
         return;
-    c->rtt_timing = false; /* RFC 6298 3 (Karn) */
+    tcp_note_retransmit(c, now);
     c->host->stats.retrans_segs++;
     emit(c, c->snd_una, TCP_ACK | (fin ? TCP_FIN : 0), len, now);
 }

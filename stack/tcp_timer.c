@@ -95,7 +95,7 @@ static void rto_expired(struct tcp_conn *c, uint64_t now)
         return;
     }
     c->host->stats.rto_expirations++;
-    c->rtt_timing = false; /* RFC 6298 3 (Karn) */
+    tcp_note_retransmit(c, now);
     if (tcp_syn_unacked(c)) {
         if (c->backoff >= cfg->syn_retries) {
             connection_timed_out(c);

@@ -389,7 +389,9 @@ TEST(rfc7323_3_2_segment_without_timestamp_is_dropped_once_negotiated)
     struct peer c;
     struct tcp_options opt = ts_opt(1000, 0);
     peer_passive_open(&p, &c, 80, &opt);
-    peer_send_data(&p, &c, "ab", 2, P);    /* no TSopt */
+    CHECK(c.ts);
+    c.ts = false;                          /* the test stops sending TSopt */
+    peer_send_data(&p, &c, "ab", 2, P);
     CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), -EAGAIN);
     probe_free(&p);
 }

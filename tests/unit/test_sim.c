@@ -211,12 +211,6 @@ static struct link_mem_impair impairments(uint64_t seed)
     imp.delay_us = rng(&r) % 50000;
     imp.reorder_us = 1 + rng(&r) % 20000;
     imp.queue_limit = rng(&r) % 2 ? 0 : 1000 + rng(&r) % 4000;
-    if (getenv("SIM_NOLOSS")) imp.loss = 0;
-    if (getenv("SIM_NODUP")) imp.dup = 0;
-    if (getenv("SIM_NOREORDER")) imp.reorder = 0;
-    if (getenv("SIM_NOCORRUPT")) imp.corrupt = 0;
-    if (getenv("SIM_NODELAY")) imp.delay_us = 0;
-    if (getenv("SIM_NOQ")) imp.queue_limit = 0;
     return imp;
 }
 
@@ -263,17 +257,6 @@ static void run_seed(uint64_t seed)
             break;
     }
     app_progress(&a);
-    if (getenv("SIM_DEBUG")) {
-        for (unsigned i = 0; i < 4; i++) {
-            struct app_end *e = &a.ends[i];
-            if (!e->k) { fprintf(stderr, "end %u: no socket closed=%d\n", i, e->closed); continue; }
-            const struct tcp_conn *c = stack_sock_conn(a.w.stack[e->side], e->k);
-            fprintf(stderr, "end %u: state %s sent %llu recv %llu poll %x una %u nxt %u max %u wnd %u cwnd %u rcvbuf %u sndbuf %u rto_at %llu now %llu\n", i,
-                tcp_state_name(c->state), (unsigned long long)e->sent, (unsigned long long)e->received,
-                stack_poll(a.w.stack[e->side], e->k), c->snd_una, c->snd_nxt, c->snd_max, c->snd_wnd, c->cwnd, c->rcvbuf.len, c->sndbuf.len,
-                (unsigned long long)c->rto_at, (unsigned long long)a.w.now);
-        }
-    }
     CHECK_MSG(!a.failure[0], "%s", a.failure);
     CHECK_EQ(a.accepted, SIM_CONNS);
     for (unsigned i = 0; i < 2 * SIM_CONNS; i++) {
