@@ -440,3 +440,49 @@ TEST(rfc9293_3_8_6_2_2_receiver_window_opens_in_large_steps)
     CHECK_EQ(tc->rcv_adv, edge);
     probe_free(&p);
 }
+
+TEST(rfc9293_3_10_7_4_ack_after_a_timeout_carries_snd_max)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 2920, p.now), 2920);  /* 2 segments */
+    while (!probe_silent(&p))
+        ;
+    /* the timeout sends SND.NXT back to SND.UNA to resend */
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    /* The peer, which got both segments, sends data. The stack's ACK
+     * must carry the next new sequence number: the peer would find
+     * SND.UNA outside its window and drop the ACK. */
+    peer_send_data(&p, &c, "x", 1, P);
+    probe_advance(&p, p.cfg.tcp.delack_us);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt + 2920, c.snd_nxt));
+    probe_free(&p);
+}
+
+TEST(rfc7323_4_1_echo_older_than_the_retransmission_is_no_rtt_sample)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    struct tcp_options opt = ts_opt(1000, 0);
+    peer_passive_open(&p, &c, 80, &opt);
+    CHECK(c.ts);
+    CHECK_EQ(stack_send(p.stack, c.sock, "ping", 4, p.now), 4);
+    struct tcp_segment ping;
+    CHECK(expect_seg(&p, &ping, A | P, c.rcv_nxt, c.snd_nxt));
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, NULL, A | P, c.rcv_nxt, c.snd_nxt));
+    /* An ACK echoing a TSval from 10 s before: the peer answers an old
+     * duplicate. Taken as a sample it would make the RTO 10 s. */
+    struct tcp_segment ack = seg_make(c.port, 80, c.snd_nxt, c.rcv_nxt + 4, A, 65535);
+    ack.opt = (struct tcp_options){ .has_ts = true, .ts_val = ++c.ts_val,
+                                    .ts_ecr = ping.opt.ts_val - 10000 };
+    probe_send(&p, &ack, NULL);
+    const struct tcp_conn *conn = stack_sock_conn(p.stack, c.sock);
+    CHECK_EQ(conn->snd_una, c.rcv_nxt + 4);
+    CHECK_EQ(conn->rto_us, p.cfg.tcp.rto_min_us);
+    probe_free(&p);
+}
