@@ -12,27 +12,32 @@ static inline uint64_t add_carry(uint64_t acc, uint64_t w)
     return acc + (acc < w);
 }
 
-/* The ones'-complement sum of len bytes, as the big-endian 16-bit value. */
+/* The ones'-complement sum of len bytes, as the big-endian 16-bit value.
+ * 64-bit words go into a 128-bit accumulator: the carries collect in the
+ * high half instead of forming a dependency chain, and are added back
+ * once at the end. */
 static uint16_t sum16(const uint8_t *p, size_t len)
 {
-    uint64_t acc = 0, w0, w1, w2, w3;
+    unsigned __int128 wide = 0;
+    uint64_t w[4];
     for (; len >= 32; p += 32, len -= 32) {
-        memcpy(&w0, p, 8);
-        memcpy(&w1, p + 8, 8);
-        memcpy(&w2, p + 16, 8);
-        memcpy(&w3, p + 24, 8);
-        acc = add_carry(add_carry(add_carry(add_carry(acc, w0), w1), w2), w3);
+        memcpy(w, p, 32);
+        wide += w[0];
+        wide += w[1];
+        wide += w[2];
+        wide += w[3];
     }
     for (; len >= 8; p += 8, len -= 8) {
-        memcpy(&w0, p, 8);
-        acc = add_carry(acc, w0);
+        memcpy(w, p, 8);
+        wide += w[0];
     }
     /* the tail, zero-padded to 8 bytes, keeps its position in the word */
     if (len) {
-        w0 = 0;
-        memcpy(&w0, p, len);
-        acc = add_carry(acc, w0);
+        w[0] = 0;
+        memcpy(w, p, len);
+        wide += w[0];
     }
+    uint64_t acc = add_carry((uint64_t)wide, (uint64_t)(wide >> 64));
     uint32_t s = (uint32_t)(acc & 0xffffffffu);
     s += (uint32_t)(acc >> 32);
     if (s < (uint32_t)(acc >> 32))

@@ -28,6 +28,7 @@ struct mem_end {
 
 struct link_mem {
     struct mem_end end[2];
+    struct mem_packet *free_list;  /* delivered packets, MTU-sized, reused */
     struct mem_queue queue[2];   /* queue[i]: packets travelling to end i */
     struct link_mem_impair imp;
     const uint64_t *clock;
@@ -81,6 +82,25 @@ static struct mem_packet *queue_pop(struct mem_queue *q)
     return pk;
 }
 
+/* Every packet has room for the MTU, so delivered ones can be reused:
+ * a sender that queues a whole window would otherwise make the
+ * allocator hand memory back and fault it in again. */
+static struct mem_packet *packet_alloc(struct link_mem *m)
+{
+    struct mem_packet *pk = m->free_list;
+    if (pk) {
+        m->free_list = pk->next;
+        return pk;
+    }
+    return malloc(sizeof *pk + m->end[0].link.mtu);
+}
+
+static void packet_release(struct link_mem *m, struct mem_packet *pk)
+{
+    pk->next = m->free_list;
+    m->free_list = pk;
+}
+
 static void enqueue_copy(struct link_mem *m, struct mem_queue *q,
                          const uint8_t *pkt, size_t len)
 {
@@ -88,7 +108,7 @@ static void enqueue_copy(struct link_mem *m, struct mem_queue *q,
         m->stats.overflow++;
         return;
     }
-    struct mem_packet *pk = malloc(sizeof *pk + len);
+    struct mem_packet *pk = packet_alloc(m);
     if (!pk) {
         m->stats.overflow++;
         return;
@@ -137,7 +157,7 @@ static ssize_t mem_recv(struct link *l, uint8_t *buf, size_t cap)
     struct mem_packet *pk = queue_pop(q);
     size_t n = pk->len < cap ? pk->len : cap;
     memcpy(buf, pk->data, n);
-    free(pk);
+    packet_release(m, pk);
     m->stats.delivered++;
     return (ssize_t)n;
 }
@@ -169,6 +189,11 @@ void link_mem_free(struct link_mem *m)
     for (int i = 0; i < 2; i++)
         while (m->queue[i].head)
             free(queue_pop(&m->queue[i]));
+    while (m->free_list) {
+        struct mem_packet *pk = m->free_list;
+        m->free_list = pk->next;
+        free(pk);
+    }
     free(m);
 }
 
