@@ -41,6 +41,21 @@ void probe_advance(struct probe *p, uint64_t us)
     stack_timers(p->stack, p->now);
 }
 
+struct sock *probe_socket(struct probe *p)
+{
+    struct sock *k = NULL;
+    stack_socket(p->stack, &k);
+    return k;
+}
+
+struct sock *probe_listen(struct probe *p, uint16_t port, int backlog)
+{
+    struct sock *l = probe_socket(p);
+    stack_bind(p->stack, l, PROBE_STACK_ADDR, port);
+    stack_listen(p->stack, l, backlog);
+    return l;
+}
+
 struct tcp_segment seg_make(uint16_t sport, uint16_t dport, uint32_t seq,
                             uint32_t ack, uint8_t flags, uint16_t wnd)
 {
@@ -93,9 +108,7 @@ void peer_passive_open(struct probe *p, struct peer *c, uint16_t stack_port,
     c->port = 40000;
     c->stack_port = stack_port;
     c->snd_nxt = 1000;
-    stack_socket(p->stack, &c->listener);
-    stack_bind(p->stack, c->listener, PROBE_STACK_ADDR, stack_port);
-    stack_listen(p->stack, c->listener, 16);
+    c->listener = probe_listen(p, stack_port, 16);
     struct tcp_segment syn = seg_make(c->port, stack_port, c->snd_nxt, 0, TCP_SYN, 65535);
     if (opt)
         syn.opt = *opt;

@@ -41,6 +41,11 @@ void probe_free(struct probe *p);
 /* Advances the clock by `us`, firing the stack's timers on the way. */
 void probe_advance(struct probe *p, uint64_t us);
 
+/* A new socket of the stack. */
+struct sock *probe_socket(struct probe *p);
+/* A listening socket of the stack on `port`. */
+struct sock *probe_listen(struct probe *p, uint16_t port, int backlog);
+
 struct tcp_segment seg_make(uint16_t sport, uint16_t dport, uint32_t seq,
                             uint32_t ack, uint8_t flags, uint16_t wnd);
 /* Sends `seg` (with seg->len bytes of `data`) from the test to the stack

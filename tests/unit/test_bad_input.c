@@ -56,20 +56,11 @@ static void inject(struct probe *p, const uint8_t *pkt, size_t len)
     stack_receive(p->stack, p->now);
 }
 
-static struct sock *listener(struct probe *p)
-{
-    struct sock *l;
-    stack_socket(p->stack, &l);
-    stack_bind(p->stack, l, 0, 80);
-    stack_listen(p->stack, l, 8);
-    return l;
-}
-
 TEST(bad_input_the_reference_packet_is_good)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listener(&p);
+    probe_listen(&p, 80, 8);
     uint8_t pkt[128];
     size_t n = good_syn(pkt, sizeof pkt);
     fix_checksums(pkt); /* the reference agrees with the builder */
@@ -84,7 +75,7 @@ TEST(bad_input_truncated_at_every_length_is_dropped_and_counted)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listener(&p);
+    probe_listen(&p, 80, 8);
     uint8_t pkt[128];
     size_t n = good_syn(pkt, sizeof pkt);
     for (size_t len = 1; len < n; len++)   /* a link has no empty packets */
@@ -108,7 +99,7 @@ TEST(bad_input_ip_checksum_wrong)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listener(&p);
+    probe_listen(&p, 80, 8);
     uint8_t pkt[128];
     size_t n = good_syn(pkt, sizeof pkt);
     pkt[10] ^= 0x55;
@@ -120,7 +111,7 @@ TEST(bad_input_tcp_checksum_wrong)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listener(&p);
+    probe_listen(&p, 80, 8);
     uint8_t pkt[128];
     size_t n = good_syn(pkt, sizeof pkt);
     pkt[20 + 16] ^= 0x55;
@@ -182,7 +173,7 @@ TEST(bad_input_tcp_data_offset_overruns_or_too_small)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listener(&p);
+    probe_listen(&p, 80, 8);
     uint8_t pkt[128];
     size_t n = good_syn(pkt, sizeof pkt);
     pkt[20 + 12] = 0xf0; /* 60 bytes of header in a shorter segment */
@@ -199,7 +190,7 @@ TEST(bad_input_tcp_option_length_zero_or_overrunning)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listener(&p);
+    probe_listen(&p, 80, 8);
     uint8_t pkt[128];
     size_t n = good_syn(pkt, sizeof pkt);
     size_t hl = (size_t)(pkt[20 + 12] >> 4) * 4;
@@ -226,7 +217,7 @@ TEST(bad_input_syn_fin_is_dropped)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listener(&p);
+    probe_listen(&p, 80, 8);
     uint8_t pkt[128];
     size_t n = good_syn(pkt, sizeof pkt);
     pkt[20 + 13] |= TCP_FIN;
@@ -239,7 +230,7 @@ TEST(bad_input_unknown_options_are_skipped_by_length)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listener(&p);
+    probe_listen(&p, 80, 8);
     uint8_t pkt[128];
     size_t n = good_syn(pkt, sizeof pkt);
     size_t hl = (size_t)(pkt[20 + 12] >> 4) * 4;

@@ -67,20 +67,11 @@ TEST(rfc9293_3_10_7_1_closed_rst_is_discarded)
 
 /* ---- 3.10.7.2 LISTEN ---- */
 
-static struct sock *listen_on(struct probe *p, uint16_t port)
-{
-    struct sock *l;
-    stack_socket(p->stack, &l);
-    stack_bind(p->stack, l, PROBE_STACK_ADDR, port);
-    stack_listen(p->stack, l, 8);
-    return l;
-}
-
 TEST(rfc9293_3_10_7_2_listen_rst_is_ignored)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listen_on(&p, 80);
+    probe_listen(&p, 80, 8);
     struct tcp_segment s = seg_make(40000, 80, 1000, 0, R, 0);
     probe_send(&p, &s, NULL);
     CHECK(probe_silent(&p));
@@ -91,7 +82,7 @@ TEST(rfc9293_3_10_7_2_listen_ack_gets_rst_seq_seg_ack)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listen_on(&p, 80);
+    probe_listen(&p, 80, 8);
     struct tcp_segment s = seg_make(40000, 80, 1000, 4242, A, 65535);
     probe_send(&p, &s, NULL);
     CHECK(expect_seg(&p, NULL, R, 4242, 0));
@@ -102,7 +93,7 @@ TEST(rfc9293_3_10_7_2_listen_syn_gets_syn_ack_with_mss)
 {
     struct probe p;
     probe_init(&p, NULL);
-    struct sock *l = listen_on(&p, 80), *k;
+    struct sock *l = probe_listen(&p, 80, 8), *k;
     struct tcp_segment s = seg_make(40000, 80, 1000, 0, S, 65535), r;
     s.opt.has_mss = true;
     s.opt.mss = 1460;
@@ -122,7 +113,7 @@ TEST(rfc9293_3_10_7_2_listen_other_segments_are_dropped)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listen_on(&p, 80);
+    probe_listen(&p, 80, 8);
     struct tcp_segment s = seg_make(40000, 80, 1000, 0, F, 65535);
     probe_send(&p, &s, NULL);
     CHECK(probe_silent(&p));
@@ -353,7 +344,7 @@ TEST(rfc9293_3_10_7_4_second_rst_in_syn_received_from_listen_drops_it)
 {
     struct probe p;
     probe_init(&p, NULL);
-    struct sock *l = listen_on(&p, 80), *k;
+    struct sock *l = probe_listen(&p, 80, 8), *k;
     struct tcp_segment s = seg_make(40000, 80, 1000, 0, S, 65535), r;
     probe_send(&p, &s, NULL);
     CHECK(probe_recv(&p, &r));
@@ -424,7 +415,7 @@ TEST(rfc9293_3_10_7_4_syn_received_retransmitted_syn_gets_syn_ack_again)
 {
     struct probe p;
     probe_init(&p, NULL);
-    listen_on(&p, 80);
+    probe_listen(&p, 80, 8);
     struct tcp_segment s = seg_make(40000, 80, 1000, 0, S, 65535), r;
     probe_send(&p, &s, NULL);
     CHECK(probe_recv(&p, &r));
@@ -453,7 +444,7 @@ TEST(rfc9293_3_10_7_4_fifth_syn_received_bad_ack_gets_rst)
 {
     struct probe p;
     probe_init(&p, NULL);
-    struct sock *l = listen_on(&p, 80), *k;
+    struct sock *l = probe_listen(&p, 80, 8), *k;
     struct tcp_segment s = seg_make(40000, 80, 1000, 0, S, 65535), r;
     probe_send(&p, &s, NULL);
     CHECK(probe_recv(&p, &r));

@@ -334,6 +334,14 @@ static struct tcp_options ts_opt(uint32_t val, uint32_t ecr)
                                  .ts_val = val, .ts_ecr = ecr };
 }
 
+/* A connection to the stack's port 80 with timestamps negotiated. */
+static void open_with_timestamps(struct probe *p, struct peer *c, uint32_t tsval)
+{
+    probe_init(p, NULL);
+    struct tcp_options opt = ts_opt(tsval, 0);
+    peer_passive_open(p, c, 80, &opt);
+}
+
 static void send_ts_data(struct probe *p, struct peer *c, uint32_t tsval,
                          const char *text, uint32_t len)
 {
@@ -347,10 +355,8 @@ static void send_ts_data(struct probe *p, struct peer *c, uint32_t tsval,
 TEST(rfc7323_3_timestamps_echoed_on_every_segment)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    struct tcp_options opt = ts_opt(100, 0);
-    peer_passive_open(&p, &c, 80, &opt);
+    open_with_timestamps(&p, &c, 100);
     send_ts_data(&p, &c, 150, "ab", 2);
     send_ts_data(&p, &c, 160, "cd", 2);
     struct tcp_segment r;
@@ -365,10 +371,8 @@ TEST(rfc7323_3_timestamps_echoed_on_every_segment)
 TEST(rfc7323_5_3_paws_drops_old_timestamp_and_acks)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    struct tcp_options opt = ts_opt(1000, 0);
-    peer_passive_open(&p, &c, 80, &opt);
+    open_with_timestamps(&p, &c, 1000);
     send_ts_data(&p, &c, 2000, "ab", 2);
     probe_advance(&p, SEC);
     struct tcp_segment r;
@@ -385,10 +389,8 @@ TEST(rfc7323_5_3_paws_drops_old_timestamp_and_acks)
 TEST(rfc7323_3_2_segment_without_timestamp_is_dropped_once_negotiated)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    struct tcp_options opt = ts_opt(1000, 0);
-    peer_passive_open(&p, &c, 80, &opt);
+    open_with_timestamps(&p, &c, 1000);
     CHECK(c.ts);
     c.ts = false;                          /* the test stops sending TSopt */
     peer_send_data(&p, &c, "ab", 2, P);
@@ -465,10 +467,8 @@ TEST(rfc9293_3_10_7_4_ack_after_a_timeout_carries_snd_max)
 TEST(rfc7323_4_1_echo_older_than_the_retransmission_is_no_rtt_sample)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    struct tcp_options opt = ts_opt(1000, 0);
-    peer_passive_open(&p, &c, 80, &opt);
+    open_with_timestamps(&p, &c, 1000);
     CHECK(c.ts);
     CHECK_EQ(stack_send(p.stack, c.sock, "ping", 4, p.now), 4);
     struct tcp_segment ping;

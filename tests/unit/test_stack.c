@@ -13,10 +13,7 @@ TEST(stack_bind_rules_follow_linux)
 {
     struct probe p;
     probe_init(&p, NULL);
-    struct sock *a, *b, *c;
-    stack_socket(p.stack, &a);
-    stack_socket(p.stack, &b);
-    stack_socket(p.stack, &c);
+    struct sock *a = probe_socket(&p), *b = probe_socket(&p), *c = probe_socket(&p);
     CHECK_EQ(stack_bind(p.stack, a, 0x0a0000ff, 80), -EADDRNOTAVAIL);
     CHECK_EQ(stack_bind(p.stack, a, PROBE_STACK_ADDR, 80), 0);
     CHECK_EQ(stack_bind(p.stack, a, 0, 81), -EINVAL);        /* bound already */
@@ -65,16 +62,11 @@ TEST(stack_connect_shares_a_port_between_destinations_and_then_runs_out)
 {
     struct probe p;
     probe_init(&p, one_ephemeral_port);
-    struct sock *a, *b, *c;
-    stack_socket(p.stack, &a);
-    stack_socket(p.stack, &b);
-    stack_socket(p.stack, &c);
+    struct sock *a = probe_socket(&p), *b = probe_socket(&p), *c = probe_socket(&p);
     CHECK_EQ(stack_connect(p.stack, a, PROBE_PEER_ADDR, 80, p.now), -EINPROGRESS);
     CHECK_EQ(stack_connect(p.stack, b, PROBE_PEER_ADDR, 81, p.now), -EINPROGRESS);
     CHECK_EQ(stack_connect(p.stack, c, PROBE_PEER_ADDR, 80, p.now), -EADDRNOTAVAIL);
-    struct sock *d;
-    stack_socket(p.stack, &d);
-    CHECK_EQ(stack_bind(p.stack, d, 0, 0), -EADDRINUSE);
+    CHECK_EQ(stack_bind(p.stack, probe_socket(&p), 0, 0), -EADDRINUSE);
     probe_free(&p);
 }
 
@@ -111,8 +103,7 @@ TEST(stack_connect_again_while_connecting_and_once_connected)
 {
     struct probe p;
     probe_init(&p, NULL);
-    struct sock *k;
-    stack_socket(p.stack, &k);
+    struct sock *k = probe_socket(&p);
     CHECK_EQ(stack_connect(p.stack, k, PROBE_PEER_ADDR, 80, p.now), -EINPROGRESS);
     CHECK_EQ(stack_connect(p.stack, k, PROBE_PEER_ADDR, 80, p.now), -EALREADY);
     CHECK_EQ(stack_poll(p.stack, k), 0);
@@ -153,10 +144,7 @@ TEST(stack_listener_syn_queue_is_bounded)
 {
     struct probe p;
     probe_init(&p, backlog_small);
-    struct sock *l;
-    stack_socket(p.stack, &l);
-    stack_bind(p.stack, l, 0, 80);
-    stack_listen(p.stack, l, 16);
+    probe_listen(&p, 80, 16);
     for (uint16_t port = 1000; port < 1003; port++) {
         struct tcp_segment syn = seg_make(port, 80, 1, 0, TCP_SYN, 65535);
         probe_send(&p, &syn, NULL);
@@ -176,10 +164,7 @@ TEST(stack_listener_accept_queue_holds_backlog_plus_one)
 {
     struct probe p;
     probe_init(&p, NULL);
-    struct sock *l;
-    stack_socket(p.stack, &l);
-    stack_bind(p.stack, l, 0, 80);
-    stack_listen(p.stack, l, 1);
+    struct sock *l = probe_listen(&p, 80, 1);
     for (int i = 0; i < 2; i++) {
         struct tcp_segment syn = seg_make((uint16_t)(1000 + i), 80, 1, 0, TCP_SYN, 65535);
         probe_send(&p, &syn, NULL);
@@ -345,8 +330,7 @@ TEST(rfc1122_4_2_3_9_port_unreachable_while_connecting_refuses)
 {
     struct probe p;
     probe_init(&p, NULL);
-    struct sock *k;
-    stack_socket(p.stack, &k);
+    struct sock *k = probe_socket(&p);
     stack_connect(p.stack, k, PROBE_PEER_ADDR, 80, p.now);
     struct tcp_segment syn;
     CHECK(probe_recv(&p, &syn));
