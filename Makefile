@@ -15,8 +15,12 @@ STACK_OBJ     := $(STACK_SRC:%.c=$(BUILD)/rel/%.o)
 STACK_SAN_OBJ := $(STACK_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_OBJ      := $(UNIT_SRC:%.c=$(BUILD)/san/%.o)
 
-.PHONY: all test unit bench clean
-all: $(BUILD)/libtuntcpstack.a
+PRELOAD_SRC := $(wildcard preload/*.c)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/rel/%.o)
+EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+
+.PHONY: all test unit bench demo clean
+all: $(BUILD)/libtuntcpstack.a $(BUILD)/libtuntcp.so $(BUILD)/tuntcp $(EXAMPLES)
 
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -29,6 +33,21 @@ $(BUILD)/san/%.o: %.c
 $(BUILD)/libtuntcpstack.a: $(STACK_OBJ)
 	ar rcs $@ $^
 
+# The interposer: only the libc entry points it serves are exported.
+$(BUILD)/libtuntcp.so: $(PRELOAD_OBJ) $(STACK_OBJ)
+	$(CC) -shared -Wl,--no-undefined $^ -o $@ -ldl -lpthread
+
+$(BUILD)/rel/preload/%.o: preload/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden $(INC) -Ipreload -MMD -MP -c $< -o $@
+
+$(BUILD)/tuntcp: preload/tuntcp.sh
+	install -m 755 $< $@
+
+$(BUILD)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) $< -o $@ -lpthread
+
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(STACK_SAN_OBJ)
 	$(CC) $(SAN) $^ -o $@
 
@@ -39,6 +58,9 @@ test: $(BUILD)/unit_tests
 
 $(BUILD)/bench_mem: tests/bench/bench_mem.c $(BUILD)/libtuntcpstack.a
 	$(CC) $(CSTD) $(WARN) $(OPT) $(INC) $< $(BUILD)/libtuntcpstack.a -o $@
+
+demo: all
+	@tests/demo/run
 
 bench: $(BUILD)/bench_mem
 	@tests/bench/run

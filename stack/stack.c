@@ -473,6 +473,23 @@ void stack_get_stats(const struct stack *s, struct stack_stats *out)
     out->tcp = s->host.stats;
 }
 
+unsigned stack_delivering(const struct stack *s, bool peer_fin)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i <= s->hash_mask; i++) {
+        for (struct hnode *node = s->hash[i]; node; node = node->next) {
+            const struct sock *k = hnode_entry(node, struct sock, hash_node);
+            const struct tcp_conn *c = &k->conn;
+            if (k->kind == SOCK_CONN &&
+                (c->sndbuf.len || c->snd_una != c->snd_max || c->state == TCP_FIN_WAIT_1 ||
+                 c->state == TCP_CLOSING || c->state == TCP_LAST_ACK ||
+                 (peer_fin && c->state == TCP_FIN_WAIT_2)))
+                n++;
+        }
+    }
+    return n;
+}
+
 void stack_set_notify(struct stack *s, void (*fn)(void *ctx, struct sock *k), void *ctx)
 {
     s->notify = fn;

@@ -58,6 +58,9 @@ void stack_timers(struct stack *s, uint64_t now);
 /* The earliest timer deadline of any connection, 0 if none. */
 uint64_t stack_next_deadline(const struct stack *s);
 void stack_get_stats(const struct stack *s, struct stack_stats *out);
+/* Connections still delivering: data or a FIN not yet acknowledged; with
+ * `peer_fin`, also those in FIN-WAIT-2 still owed the peer's FIN. */
+unsigned stack_delivering(const struct stack *s, bool peer_fin);
 
 /* Readiness callback: called when stack_poll() of a socket may have
  * changed (data, space, connection state, error, accept queue). */

@@ -1,0 +1,90 @@
+/* Configuration from the environment, read once (see README). A value
+ * that does not parse stops the program with a one-line error: it must
+ * not run on a half-understood setting. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+static void die(const char *var, const char *value, const char *expected)
+{
+    fprintf(stderr, "tuntcp: %s=%s is not valid: expected %s\n", var, value, expected);
+    exit(2);
+}
+
+static bool parse_ipv4(const char *s, uint32_t *out)
+{
+    struct in_addr a;
+    if (inet_pton(AF_INET, s, &a) != 1)
+        return false;
+    *out = ntohl(a.s_addr);
+    return true;
+}
+
+static bool parse_cidr(const char *s, uint32_t *net, unsigned *prefix)
+{
+    char buf[32];
+    const char *slash = strchr(s, '/');
+    if (!slash || (size_t)(slash - s) >= sizeof buf)
+        return false;
+    memcpy(buf, s, (size_t)(slash - s));
+    buf[slash - s] = '\0';
+    char *end;
+    long p = strtol(slash + 1, &end, 10);
+    if (*end || end == slash + 1 || p < 8 || p > 30 || !parse_ipv4(buf, net))
+        return false;
+    *prefix = (unsigned)p;
+    *net &= ~0u << (32 - p);
+    return true;
+}
+
+void config_read(struct preload_config *c)
+{
+    const char *v;
+    memset(c, 0, sizeof *c);
+    snprintf(c->dev, sizeof c->dev, "tun0");
+    c->net = 0xac100000;            /* 172.16.0.0/24 */
+    c->prefix = 24;
+    c->mtu = 1500;
+    c->log = LOG_ERROR;
+    if ((v = getenv("TUNTCP_DEV")) && *v) {
+        if (strlen(v) >= sizeof c->dev || strchr(v, '/'))
+            die("TUNTCP_DEV", v, "a device name of at most 15 characters");
+        snprintf(c->dev, sizeof c->dev, "%s", v);
+    }
+    if ((v = getenv("TUNTCP_NET")) && *v && !parse_cidr(v, &c->net, &c->prefix))
+        die("TUNTCP_NET", v, "an IPv4 subnet such as 172.16.0.0/24 (prefix 8 to 30)");
+    c->peer = c->net + 1;
+    c->addr = c->net + 2;
+    if ((v = getenv("TUNTCP_ADDR")) && *v) {
+        uint32_t mask = ~0u << (32 - c->prefix);
+        if (!parse_ipv4(v, &c->addr) || (c->addr & mask) != c->net || c->addr == c->peer ||
+            c->addr == c->net || (c->addr | mask) == 0xffffffffu)
+            die("TUNTCP_ADDR", v, "a host address inside TUNTCP_NET other than the kernel side's");
+    }
+    if ((v = getenv("TUNTCP_MTU")) && *v) {
+        char *end;
+        long m = strtol(v, &end, 10);
+        if (*end || m < 576 || m > 65520)
+            die("TUNTCP_MTU", v, "a number from 576 to 65520");
+        c->mtu = (uint32_t)m;
+    }
+    if ((v = getenv("TUNTCP_LOG")) && *v) {
+        static const char *const names[] = { "error", "warn", "info", "debug", "packets" };
+        unsigned i;
+        for (i = 0; i < 5 && strcmp(v, names[i]); i++)
+            ;
+        if (i == 5)
+            die("TUNTCP_LOG", v, "error, warn, info, debug or packets");
+        c->log = (enum log_level)i;
+    }
+    if ((v = getenv("TUNTCP_PCAP")) && *v)
+        snprintf(c->pcap, sizeof c->pcap, "%s", v);
+    if ((v = getenv("TUNTCP_BIND_ANY")) && *v) {
+        if (strcmp(v, "0") && strcmp(v, "1"))
+            die("TUNTCP_BIND_ANY", v, "0 or 1");
+        c->bind_any = v[0] == '1';
+    }
+}

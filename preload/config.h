@@ -1,0 +1,22 @@
+#ifndef TUNTCP_CONFIG_H
+#define TUNTCP_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runtime.h"
+
+struct preload_config {
+    char dev[16];
+    uint32_t net, peer, addr;   /* host order; peer = the kernel side */
+    unsigned prefix;
+    uint32_t mtu;
+    enum log_level log;
+    char pcap[4096];
+    bool bind_any;
+};
+
+/* Reads TUNTCP_*; exits with a one-line error on a bad value. */
+void config_read(struct preload_config *c);
+
+#endif

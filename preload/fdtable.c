@@ -1,0 +1,197 @@
+/* The process's runtime and its table of stack sockets by fd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "preload.h"
+
+#define MAX_FDS 65536
+#define EXIT_LINGER_US (5 * 1000000ull)   /* what exit gives unsent data */
+#define EXIT_PEER_FIN_US (1000000ull)     /* and a peer yet to close */
+
+static struct preload_config config;
+static struct psock *table[MAX_FDS];
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct runtime *rt;
+static int start_errno;
+
+/* Read the configuration as the program loads: a bad value stops it
+ * before it runs (nothing else happens at load time). */
+__attribute__((constructor)) static void preload_init(void)
+{
+    config_read(&config);
+}
+
+uint32_t preload_stack_addr(void)
+{
+    return config.addr;
+}
+
+bool preload_in_subnet(uint32_t addr)
+{
+    return (addr & (~0u << (32 - config.prefix))) == config.net;
+}
+
+bool preload_bind_any(void)
+{
+    return config.bind_any;
+}
+
+/* The stack's readiness callback: wake whoever waits on the fd. */
+static void notify(void *ctx, struct sock *k)
+{
+    (void)ctx;
+    struct psock *ps = stack_sock_user(k);
+    /* eventfd_write, not write: write is ours in this process. A full
+     * counter fails, and means the fd is signalled already. */
+    if (ps) {
+        pthread_cond_broadcast(&ps->changed);
+        eventfd_write(ps->fd, 1);
+    }
+}
+
+/* At exit, connections still owed data or a FIN get a bounded linger. */
+static void drain_at_exit(void)
+{
+    struct runtime *r = rt;
+    if (!r)
+        return;
+    uint64_t linger = EXIT_LINGER_US;
+    runtime_lock(r);
+    for (int fd = 0; fd < MAX_FDS; fd++) {
+        struct psock *ps = table[fd];
+        if (!ps)
+            continue;
+        if (ps->linger_on)
+            linger = ps->linger_s < 0 ? 0 : (uint64_t)ps->linger_s * 1000000u;
+        stack_close(runtime_stack(r), ps->k, runtime_now());
+        table[fd] = NULL;
+    }
+    runtime_unlock(r);
+    /* First what we owe: data and our FIN. Then a short wait for peers
+     * to close too, so that their FIN is answered rather than lost. */
+    runtime_drain(r, linger, false);
+    runtime_drain(r, linger ? EXIT_PEER_FIN_US : 0, true);
+}
+
+struct runtime *preload_runtime(void)
+{
+    pthread_mutex_lock(&start_lock);
+    if (!rt && !start_errno) {
+        struct runtime_config rc = {
+            .tun = { .dev = config.dev, .peer_addr = config.peer,
+                     .prefix_len = config.prefix, .mtu = config.mtu },
+            .addr = config.addr,
+            .log = config.log,
+            .pcap = config.pcap[0] ? config.pcap : NULL,
+        };
+        char err[512];
+        rt = runtime_start(&rc, err, sizeof err);
+        if (rt) {
+            stack_set_notify(runtime_stack(rt), notify, NULL);
+            atexit(drain_at_exit);
+        } else {
+            start_errno = errno ? errno : ENETDOWN;
+            fprintf(stderr, "%s\n", err);
+        }
+    }
+    struct runtime *r = rt;
+    int e = start_errno;
+    pthread_mutex_unlock(&start_lock);
+    if (!r)
+        errno = e;
+    return r;
+}
+
+struct psock *psock_get(int fd)
+{
+    return fd >= 0 && fd < MAX_FDS ? __atomic_load_n(&table[fd], __ATOMIC_ACQUIRE) : NULL;
+}
+
+static int install_at(int fd, struct sock *k, struct psock **out)
+{
+    if (fd >= MAX_FDS)
+        return -EMFILE;
+    struct psock *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return -ENOMEM;
+    ps->k = k;
+    ps->fd = fd;
+    runtime_cond_init(&ps->changed);
+    stack_sock_set_user(k, ps);
+    __atomic_store_n(&table[fd], ps, __ATOMIC_RELEASE);
+    *out = ps;
+    return 0;
+}
+
+int psock_install(int fd, struct sock *k, bool replace, struct psock **out)
+{
+    if (replace) {
+        /* the kernel socket becomes an eventfd with the same number and
+         * the same close-on-exec flag */
+        int cloexec = fcntl(fd, F_GETFD);
+        int efd = eventfd(0, EFD_NONBLOCK);
+        if (efd < 0)
+            return -errno;
+        int rc = dup3(efd, fd, cloexec > 0 && (cloexec & FD_CLOEXEC) ? O_CLOEXEC : 0);
+        int e = errno;
+        REAL(close)(efd);
+        if (rc < 0)
+            return -e;
+    }
+    return install_at(fd, k, out);
+}
+
+int psock_new_fd(struct sock *k, int flags, struct psock **out)
+{
+    int fd = eventfd(0, EFD_NONBLOCK | ((flags & O_CLOEXEC) ? EFD_CLOEXEC : 0));
+    if (fd < 0)
+        return -errno;
+    int rc = install_at(fd, k, out);
+    if (rc < 0)
+        REAL(close)(fd);
+    return rc < 0 ? rc : fd;
+}
+
+void psock_remove(struct psock *ps)
+{
+    __atomic_store_n(&table[ps->fd], NULL, __ATOMIC_RELEASE);
+    pthread_cond_destroy(&ps->changed);
+    free(ps);
+}
+
+void psock_drain(struct psock *ps)
+{
+    eventfd_t v;
+    eventfd_read(ps->fd, &v);   /* nonblocking: one read resets it */
+}
+
+ssize_t psock_run(struct psock *ps, psock_op op, void *arg, bool nonblock,
+                  uint64_t timeout_us)
+{
+    struct runtime *r = rt;
+    uint64_t end = timeout_us ? runtime_now() + timeout_us : 0;
+    runtime_lock(r);
+    ssize_t res;
+    while ((res = op(runtime_stack(r), ps, arg)) == -EAGAIN && !nonblock) {
+        if (!runtime_wait(r, &ps->changed, end) && end && runtime_now() >= end)
+            break;
+    }
+    runtime_unlock(r);
+    return res;
+}
+
+ssize_t errno_result(ssize_t r)
+{
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}

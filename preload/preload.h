@@ -1,0 +1,69 @@
+/* Shared by the interposer's files: the real libc functions, the table
+ * of stack sockets by fd, and waiting for readiness. */
+#ifndef TUNTCP_PRELOAD_H
+#define TUNTCP_PRELOAD_H
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* The next definition of a libc function (the real one), resolved on first
+ * use: calls may come before any constructor of ours has run. */
+#define REAL(fn)                                                           \
+    ({                                                                     \
+        static __typeof__(&fn) real_;                                      \
+        if (!real_)                                                        \
+            real_ = (__typeof__(&fn))dlsym(RTLD_NEXT, #fn);                \
+        real_;                                                             \
+    })
+
+/* A stack socket behind an fd. The fd itself is an eventfd that the stack
+ * signals when the socket's readiness changes, so the fd number is a real
+ * kernel fd (no collisions; the kernel can wait on it). */
+struct psock {
+    struct sock *k;
+    pthread_cond_t changed;     /* broadcast when readiness changes */
+    int fd;
+    bool nonblock;
+    uint64_t rcvtimeo_us, sndtimeo_us;  /* 0 = wait forever */
+    bool linger_on;
+    int linger_s;
+};
+
+/* The process's runtime, started on first need; NULL with errno set (and
+ * the reason printed once on stderr) if it cannot start. */
+struct runtime *preload_runtime(void);
+/* The stack socket behind fd, or NULL for a kernel fd. */
+struct psock *psock_get(int fd);
+/* Puts a new stack socket behind fd (replacing what fd was with an
+ * eventfd at the same number when replace is true). -errno or 0. */
+int psock_install(int fd, struct sock *k, bool replace, struct psock **out);
+/* A new fd for an accepted socket; -errno. */
+int psock_new_fd(struct sock *k, int flags, struct psock **out);
+/* Resets the fd's readiness signal, before looking at the socket. */
+void psock_drain(struct psock *ps);
+/* Forgets fd (before the fd itself is closed). */
+void psock_remove(struct psock *ps);
+
+/* Runs op under the runtime lock until it stops returning -EAGAIN, waiting
+ * for a readiness change in between (unless nonblocking): the result of
+ * op, or -EAGAIN when the timeout passed. Threads blocked on one socket
+ * each wake on every change, so none can take another's wakeup. */
+typedef ssize_t (*psock_op)(struct stack *s, struct psock *ps, void *arg);
+ssize_t psock_run(struct psock *ps, psock_op op, void *arg, bool nonblock,
+                  uint64_t timeout_us);
+/* Sets errno from a negative result and returns -1, else the result. */
+ssize_t errno_result(ssize_t r);
+
+/* The stack's address configuration (host order). */
+uint32_t preload_stack_addr(void);
+bool preload_in_subnet(uint32_t addr);
+bool preload_bind_any(void);
+
+#endif
