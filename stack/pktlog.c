@@ -64,10 +64,6 @@ int pktlog_init(struct pktlog *p, struct link *inner, bool print, const char *pc
     p->inner = inner;
     p->print = print;
     p->start_us = mono_us();
-    if (!print && !pcap_path) {
-        p->link = *inner;   /* nothing to show: no detour */
-        return 0;
-    }
     if (pcap_path) {
         p->pcap = fopen(pcap_path, "we");
         if (!p->pcap) {

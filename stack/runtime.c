@@ -85,7 +85,9 @@ struct runtime *runtime_start(const struct runtime_config *cfg, char *err, size_
     struct stack_config sc;
     stack_config_default(&sc);
     sc.addr = cfg->addr;
-    rt->stack = stack_new(&sc, &rt->log.link);
+    /* the detour through the log only when there is something to show */
+    bool shown = cfg->log == LOG_PACKETS || cfg->pcap;
+    rt->stack = stack_new(&sc, shown ? &rt->log.link : &rt->tun.link);
     rt->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (!rt->stack || rt->wake_fd < 0) {
         snprintf(err, errlen, "tuntcp: cannot start the stack: %s", strerror(errno));

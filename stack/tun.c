@@ -90,7 +90,12 @@ int tun_open(const struct tun_config *cfg, struct tun_link *out, char *err, size
     ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         int e = errno;
-        snprintf(err, errlen, "tuntcp: cannot %s TUN device %s: %s (run `sudo tuntcp up "
+        if (e == EBUSY)
+            snprintf(err, errlen, "tuntcp: %s is in use by another process (one process "
+                     "per device): give this one its own with TUNTCP_DEV and TUNTCP_NET",
+                     cfg->dev);
+        else
+            snprintf(err, errlen, "tuntcp: cannot %s TUN device %s: %s (run `sudo tuntcp up "
                  "--user $USER` to make a device you may use, or run as root)",
                  existed ? "attach to" : "create", cfg->dev, strerror(e));
         close(fd);

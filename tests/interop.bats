@@ -1,0 +1,91 @@
+#!/usr/bin/env bats
+# Real programs: kernel-side peers talking to preloaded programs on tun0.
+
+load helpers
+
+@test "make demo shows the seed exchange: handshake, the stack's FIN, the kernel's FIN, last ACK" {
+    run make -s -C "$ROOT" demo
+    [ "$status" -eq 0 ]
+    [[ $output == *"[SYN] "* ]]
+    [[ $output == *"172.16.0.2 → 172.16.0.1 TCP 60 9007 → "*"[SYN, ACK]"* ]]
+    [[ $output == *"172.16.0.2 → 172.16.0.1 TCP 52 9007 → "*"[FIN, ACK] Seq=1 Ack=1"* ]]
+    [[ $output == *"172.16.0.1 → 172.16.0.2 TCP 52 "*"[FIN, ACK] Seq=1 Ack=2"* ]]
+    [[ $output == *"172.16.0.2 → 172.16.0.1 TCP 52 9007 → "*"[ACK] Seq=2 Ack=2"* ]]
+}
+
+@test "kernel nc talks to the preloaded echo server" {
+    background_preloaded "$EX/echo_server" "$STACK" 7
+    wait_until nsx nc -z "$STACK" 7
+    run nsx bash -c "echo hello tuntcp | timeout 10 nc -N $STACK 7"
+    [ "$status" -eq 0 ]
+    [ "$output" = "hello tuntcp" ]
+}
+
+@test "100 MB each way through the preloaded echo server, checked by sha256" {
+    head -c 100M /dev/urandom > "$TMP/in"
+    background_preloaded "$EX/echo_server" "$STACK" 7
+    wait_until nsx nc -z "$STACK" 7
+    run nsx bash -c "timeout 120 nc -N $STACK 7 < $TMP/in | sha256sum"
+    [ "$status" -eq 0 ]
+    [ "${output%% *}" = "$(sha256sum < "$TMP/in" | cut -d' ' -f1)" ]
+}
+
+@test "the preloaded echo client talks to a kernel socat server" {
+    tun_up
+    background socat TCP-LISTEN:7,bind=$KERNEL,fork,reuseaddr EXEC:cat
+    wait_until listening "$KERNEL" 7
+    run preloaded bash -c "echo round trip | timeout 10 $EX/echo_client $KERNEL 7"
+    [ "$status" -eq 0 ]
+    [ "$output" = "round trip" ]
+}
+
+@test "preloaded nc -N delivers everything before it exits" {
+    tun_up
+    head -c 3M /dev/urandom > "$TMP/in"
+    background bash -c "exec nc -l $KERNEL 9000 > $TMP/out"
+    wait_until listening "$KERNEL" 9000
+    run preloaded timeout 20 nc -N "$KERNEL" 9000 < "$TMP/in"
+    [ "$status" -eq 0 ]
+    wait_until cmp -s "$TMP/in" "$TMP/out"
+}
+
+@test "the kernel connecting to a closed port of the stack is refused (RST)" {
+    background_preloaded "$EX/echo_server" "$STACK" 7
+    wait_until nsx nc -z "$STACK" 7
+    run nsx timeout 10 nc -v "$STACK" 8 </dev/null
+    [ "$status" -eq 1 ]
+    [[ $output == *"Connection refused"* ]]
+}
+
+@test "a preloaded program connecting to a closed kernel port gets ECONNREFUSED" {
+    run preloaded timeout 10 "$EX/echo_client" "$KERNEL" 9 </dev/null
+    [ "$status" -eq 1 ]
+    [[ $output == *"Connection refused"* ]]
+}
+
+@test "a second process on a device in use is told what to do" {
+    background_preloaded "$EX/echo_server" "$STACK" 7
+    wait_until nsx nc -z "$STACK" 7
+    run preloaded timeout 10 "$EX/echo_client" "$KERNEL" 9 </dev/null
+    [ "$status" -eq 1 ]
+    [[ $output == *"tun0 is in use by another process"*"TUNTCP_DEV"* ]]
+}
+
+@test "python http.server under the preload serves curl on the kernel side" {
+    echo "served by tuntcp" > "$TMP/index.txt"
+    background_preloaded python3 -m http.server --bind "$STACK" --directory "$TMP" 8000
+    wait_until nsx curl -s -o /dev/null "http://$STACK:8000/"
+    run nsx curl -s --max-time 10 "http://$STACK:8000/index.txt"
+    [ "$status" -eq 0 ]
+    [ "$output" = "served by tuntcp" ]
+}
+
+@test "preloaded curl fetches from a kernel http.server" {
+    tun_up
+    echo "served by the kernel" > "$TMP/k.txt"
+    background python3 -m http.server --bind "$KERNEL" --directory "$TMP" 8001
+    wait_until listening "$KERNEL" 8001
+    run preloaded curl -s --max-time 10 "http://$KERNEL:8001/k.txt"
+    [ "$status" -eq 0 ]
+    [ "$output" = "served by the kernel" ]
+}
