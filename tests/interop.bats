@@ -89,3 +89,62 @@ load helpers
     [ "$status" -eq 0 ]
     [ "$output" = "served by the kernel" ]
 }
+
+@test "100 concurrent connections to the preloaded echo server" {
+    background_preloaded "$EX/echo_server" "$STACK" 7
+    wait_until nsx nc -z "$STACK" 7
+    run nsx timeout 120 python3 "$ROOT/tests/tools/many_clients.py" "$STACK" 7 100 65536
+    [ "$status" -eq 0 ]
+    [ "$output" = "100 connections ok" ]
+}
+
+@test "a peer reset mid-transfer is ECONNRESET to the preloaded program" {
+    tun_up
+    background python3 "$ROOT/tests/tools/reset_server.py" "$KERNEL" 9100 200000
+    wait_until listening "$KERNEL" 9100
+    run preloaded timeout 20 python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 9100))
+n = 0
+try:
+    while data := s.recv(65536):
+        n += len(data)
+    print("end of stream after", n)
+except ConnectionResetError as e:
+    print("reset:", e.errno)
+' "$KERNEL"
+    [ "$status" -eq 0 ]
+    [ "$output" = "reset: 104" ]
+}
+
+@test "preloaded socat TCP-LISTEN serves a kernel client" {
+    background_preloaded socat TCP-LISTEN:9200,bind=$STACK,reuseaddr SYSTEM:'echo from socat'
+    wait_until_output() { nsx bash -c "timeout 2 nc $STACK 9200 </dev/null" | grep -q "from socat"; }
+    wait_until wait_until_output
+}
+
+@test "preloaded python urllib fetches from a kernel server" {
+    tun_up
+    echo "urllib payload" > "$TMP/u.txt"
+    background python3 -m http.server --bind "$KERNEL" --directory "$TMP" 8002
+    wait_until listening "$KERNEL" 8002
+    run preloaded timeout 20 python3 -c '
+import urllib.request, sys
+print(urllib.request.urlopen("http://%s:8002/u.txt" % sys.argv[1], timeout=10).read().decode().strip())
+' "$KERNEL"
+    [ "$status" -eq 0 ]
+    [ "$output" = "urllib payload" ]
+}
+
+@test "passthrough: loopback HTTP, files and unix sockets beside a TUN server" {
+    mkfifo "$TMP/in"
+    background_preloaded bash -c "python3 $ROOT/tests/tools/passthrough.py $STACK < $TMP/in > $TMP/out"
+    exec 7>"$TMP/in"
+    wait_until grep -q "unix socket" "$TMP/out"
+    port=$(head -1 "$TMP/out")
+    run nsx curl -s --max-time 10 "http://$STACK:$port/f.txt"
+    exec 7>&-
+    [ "$output" = "file content" ]
+    ! grep -q FAILED "$TMP/out"
+    [ "$(grep -c ' ok$' "$TMP/out")" -eq 4 ]
+}
