@@ -62,7 +62,7 @@ $(BUILD)/bench_mem: tests/bench/bench_mem.c $(BUILD)/libtuntcpstack.a
 demo: all
 	@tests/demo/run
 
-bench: $(BUILD)/bench_mem
+bench: all $(BUILD)/bench_mem
 	@tests/bench/run
 
 clean:

@@ -91,6 +91,7 @@ void stack_free(struct stack *s)
         sock_free(s, hnode_entry(s->all, struct sock, all_node));
     table_free(s);
     free(s->heap);
+    free(s->acks);
     free(s->tx);
     free(s->rx);
     free(s);
@@ -98,9 +99,23 @@ void stack_free(struct stack *s)
 
 /* ---- sockets ---- */
 
+/* Room in the deferred-ACK list for n sockets: 0 or -ENOMEM. */
+static int acks_reserve(struct stack *s, size_t n)
+{
+    if (n <= s->acks_cap)
+        return 0;
+    size_t cap = s->acks_cap ? 2 * s->acks_cap : 64;
+    struct sock **a = realloc(s->acks, cap * sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    s->acks = a;
+    s->acks_cap = cap;
+    return 0;
+}
+
 struct sock *sock_new(struct stack *s)
 {
-    if (heap_reserve(s, s->socks + 1) < 0)
+    if (heap_reserve(s, s->socks + 1) < 0 || acks_reserve(s, s->socks + 1) < 0)
         return NULL;
     struct sock *k = calloc(1, sizeof *k);
     if (!k)
@@ -166,8 +181,13 @@ void sock_free(struct stack *s, struct sock *k)
             sock_free(s, child);
     }
     table_remove(s, k);
-    if (k->kind == SOCK_CONN)
+    if (k->kind == SOCK_CONN) {
+        if (k->conn.ack_deferred)
+            for (size_t i = 0; i < s->nacks; i++)
+                if (s->acks[i] == k)
+                    s->acks[i] = s->acks[--s->nacks];
         tcp_conn_destroy(&k->conn);
+    }
     hlist_del(&k->port_node);
     heap_set(s, k, 0);
     queue_unlink(k);
@@ -431,19 +451,34 @@ void stack_input(struct stack *s, const uint8_t *pkt, size_t len, uint64_t now)
         count_drop(s, r == DROP_NONE ? DROP_IP_PROTO : r);
 }
 
+static void defer_ack(struct tcp_host *h, struct tcp_conn *c)
+{
+    struct stack *s = (struct stack *)h;
+    /* sock_new reserved a place for every socket */
+    s->acks[s->nacks++] = conn_sock(c);
+}
+
 unsigned stack_receive(struct stack *s, uint64_t now)
 {
     unsigned count = 0;
+    s->host.defer_ack = defer_ack;
     for (;;) {
         ssize_t n = s->link->recv(s->link, s->rx, s->rx_cap);
         if (n <= 0) {
             if (n < 0)
                 s->stats.link_errors++;
-            return count;
+            break;
         }
         stack_input(s, s->rx, (size_t)n, now);
         count++;
     }
+    s->host.defer_ack = NULL;
+    while (s->nacks) {
+        struct sock *k = s->acks[--s->nacks];
+        tcp_flush_ack(&k->conn, now);
+        sock_settle(s, k);
+    }
+    return count;
 }
 
 /* ---- timers, stats, readiness ---- */

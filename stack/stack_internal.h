@@ -57,6 +57,11 @@ struct sock {
     void *user;
 };
 
+static inline struct sock *conn_sock(struct tcp_conn *c)
+{
+    return (struct sock *)(void *)((char *)c - offsetof(struct sock, conn));
+}
+
 #define PORT_BUCKETS 1024
 
 struct stack {
@@ -86,6 +91,12 @@ struct stack {
     size_t tx_cap;
     uint8_t *rx;             /* one incoming packet */
     size_t rx_cap;
+
+    /* Connections owing an ACK at the end of the packets being received
+     * (tcp_host.defer_ack); room for every socket is reserved as for the
+     * heap. */
+    struct sock **acks;
+    size_t nacks, acks_cap;
 };
 
 /* sock_table.c */

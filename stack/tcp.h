@@ -68,6 +68,11 @@ struct tcp_host {
     void (*emit)(struct tcp_host *h, const struct tcp_endpoints *ep,
                  const struct tcp_segment *seg,
                  const struct tcp_payload *payload);
+    /* While set, an ACK owed only for "every second segment" is handed
+     * here instead of sent, and sent by tcp_flush_ack once the batch of
+     * packets being processed is done: one ACK per burst, not one per
+     * two segments (as Linux's GRO does). NULL: no batching. */
+    void (*defer_ack)(struct tcp_host *h, struct tcp_conn *c);
     struct tcp_stats stats;
     uint64_t challenge_second;  /* RFC 5961 7: start of the current second */
     uint32_t challenge_count;   /* challenge ACKs sent in that second */
@@ -133,6 +138,8 @@ struct tcp_conn {
 
     /* ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2). */
     bool ack_now;
+    bool ack_soon;          /* an ACK is due, and may wait for the batch */
+    bool ack_deferred;      /* handed to host->defer_ack */
     unsigned segs_unacked;  /* full-sized segments received since our ACK */
 
     /* Deadlines, microseconds; 0 = not armed. */
@@ -179,6 +186,9 @@ void tcp_reply_reset(struct tcp_host *h, const struct tcp_endpoints *ep,
  * `mtu` the next-hop MTU for fragmentation-needed (else 0). */
 void tcp_icmp_error(struct tcp_conn *c, uint8_t type, uint8_t code,
                     uint32_t seq, uint16_t mtu, uint64_t now);
+
+/* Sends the ACK deferred by host->defer_ack, if still owed. */
+void tcp_flush_ack(struct tcp_conn *c, uint64_t now);
 
 /* Fires whatever deadline has passed. */
 void tcp_timer(struct tcp_conn *c, uint64_t now);

@@ -156,8 +156,10 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
         c->rcv_nxt = end;
         /* RFC 5681 4.2: ACK at once a segment that fills a gap; RFC 9293
          * 3.8.6.3: else at least every second segment, or on a timer. */
-        if (filled_gap || ++c->segs_unacked >= 2)
+        if (filled_gap)
             c->ack_now = true;
+        else if (++c->segs_unacked >= 2)
+            c->ack_soon = true;
         else
             tcp_arm_delack(c, now);
     } else {

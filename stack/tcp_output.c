@@ -48,6 +48,7 @@ static void emit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len,
         seg.ack = c->rcv_nxt;
         c->last_ack_sent = c->rcv_nxt;
         c->ack_now = false;
+        c->ack_soon = false;
         c->segs_unacked = 0;
         c->delack_at = 0;
     }
@@ -151,9 +152,24 @@ void tcp_output(struct tcp_conn *c, uint64_t now)
     if (tcp_synchronized(c) && c->state != TCP_TIME_WAIT)
         while (send_next_segment(c, false, now))
             sent = true;
-    if (!sent && c->ack_now && tcp_synchronized(c))
-        tcp_send_ack(c, now);
+    if (!sent && (c->ack_now || c->ack_soon) && tcp_synchronized(c)) {
+        if (!c->ack_now && c->host->defer_ack) {
+            if (!c->ack_deferred) {
+                c->ack_deferred = true;
+                c->host->defer_ack(c->host, c);
+            }
+        } else {
+            tcp_send_ack(c, now);
+        }
+    }
     tcp_update_rto_timer(c, now, false);
+}
+
+void tcp_flush_ack(struct tcp_conn *c, uint64_t now)
+{
+    c->ack_deferred = false;
+    if ((c->ack_soon || c->ack_now) && tcp_synchronized(c))
+        tcp_send_ack(c, now);
 }
 
 void tcp_send_ack(struct tcp_conn *c, uint64_t now)

@@ -65,16 +65,20 @@ struct tcp_segment seg_make(uint16_t sport, uint16_t dport, uint32_t seq,
     };
 }
 
-void probe_send(struct probe *p, const struct tcp_segment *seg, const void *data)
+void probe_queue(struct probe *p, const struct tcp_segment *seg, const void *data)
 {
     uint8_t pkt[70000];
     struct tcp_payload payload = { { data, NULL }, { seg->len, 0 } };
     size_t n = tcp_build_packet(pkt, sizeof pkt, PROBE_PEER_ADDR, PROBE_STACK_ADDR,
                                 p->ip_id++, seg, seg->len ? &payload : NULL);
-    if (n) {
+    if (n)
         p->wire->send(p->wire, pkt, n);
-        stack_receive(p->stack, p->now);
-    }
+}
+
+void probe_send(struct probe *p, const struct tcp_segment *seg, const void *data)
+{
+    probe_queue(p, seg, data);
+    stack_receive(p->stack, p->now);
 }
 
 bool probe_recv(struct probe *p, struct tcp_segment *seg)

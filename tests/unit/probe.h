@@ -48,6 +48,9 @@ struct sock *probe_listen(struct probe *p, uint16_t port, int backlog);
 
 struct tcp_segment seg_make(uint16_t sport, uint16_t dport, uint32_t seq,
                             uint32_t ack, uint8_t flags, uint16_t wnd);
+/* Puts `seg` on the link to the stack without letting the stack run (so
+ * that several arrive in one batch). */
+void probe_queue(struct probe *p, const struct tcp_segment *seg, const void *data);
 /* Sends `seg` (with seg->len bytes of `data`) from the test to the stack
  * and lets the stack process it. */
 void probe_send(struct probe *p, const struct tcp_segment *seg, const void *data);

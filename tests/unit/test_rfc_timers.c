@@ -486,3 +486,48 @@ TEST(rfc7323_4_1_echo_older_than_the_retransmission_is_no_rtt_sample)
     CHECK_EQ(conn->rto_us, p.cfg.tcp.rto_min_us);
     probe_free(&p);
 }
+
+/* Queues `count` full segments from the peer, `skip` of them left out
+ * (a gap), for the stack to read in one batch. */
+static void queue_segments(struct probe *p, struct peer *c, int count, int skip)
+{
+    for (int i = 0; i < count; i++) {
+        struct tcp_segment s = seg_make(c->port, 80, c->snd_nxt + (uint32_t)i * 1000,
+                                        c->rcv_nxt, A, 65535);
+        s.len = 1000;
+        if (i != skip)
+            probe_queue(p, &s, data);
+    }
+}
+
+TEST(rfc9293_3_8_6_3_one_ack_for_a_batch_of_in_order_segments)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    /* Six segments read in one go: the "every second segment" ACKs are
+     * folded into one at the end of the batch (a stretch ACK, as Linux
+     * sends after GRO), acknowledging all of them. */
+    queue_segments(&p, &c, 6, -1);
+    stack_receive(p.stack, p.now);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt + 6000));
+    CHECK(probe_silent(&p));
+    probe_free(&p);
+}
+
+TEST(rfc5681_4_2_out_of_order_segments_in_a_batch_each_get_an_ack)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    /* the first segment is missing: each later one is ACKed at once, so
+     * that the sender sees its duplicate ACKs (fast retransmit) */
+    queue_segments(&p, &c, 4, 0);
+    stack_receive(p.stack, p.now);
+    for (int i = 0; i < 3; i++)
+        CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    CHECK(probe_silent(&p));
+    probe_free(&p);
+}
