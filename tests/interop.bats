@@ -148,3 +148,23 @@ print(urllib.request.urlopen("http://%s:8002/u.txt" % sys.argv[1], timeout=10).r
     ! grep -q FAILED "$TMP/out"
     [ "$(grep -c ' ok$' "$TMP/out")" -eq 4 ]
 }
+
+@test "socket options, flags, timeouts and errors behave as on Linux" {
+    tun_up
+    background socat TCP-LISTEN:9300,bind=$KERNEL,fork,reuseaddr EXEC:cat
+    wait_until listening "$KERNEL" 9300
+    run preloaded timeout 30 python3 "$ROOT/tests/tools/socket_semantics.py" "$KERNEL" 9300
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "TUNTCP_PCAP writes a capture that tcpdump reads" {
+    background_preloaded env TUNTCP_PCAP="$TMP/cap.pcap" "$EX/echo_server" "$STACK" 7
+    wait_until nsx nc -z "$STACK" 7
+    run nsx bash -c "echo pcap | timeout 10 nc -N $STACK 7"
+    [ "$output" = "pcap" ]
+    run tcpdump -nr "$TMP/cap.pcap"
+    [ "$status" -eq 0 ]
+    [[ $output == *"172.16.0.1."*" > 172.16.0.2.7: Flags [S]"* ]]
+    [[ $output == *"172.16.0.2.7 > 172.16.0.1."*"Flags [S.]"* ]]
+}

@@ -1,0 +1,62 @@
+/* O_NONBLOCK on a stack socket: fcntl(F_GETFL/F_SETFL) and
+ * ioctl(FIONBIO) record it for the socket; the eventfd behind the fd stays
+ * nonblocking (the interposer reads it). Everything else is the kernel's. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+
+#include "preload.h"
+
+/* The stack socket's file status flags; -1 if the call is the kernel's. */
+static int stack_fcntl(int fd, int cmd, void *arg)
+{
+    struct psock *ps = psock_get(fd);
+    if (ps && cmd == F_GETFL)
+        return O_RDWR | (ps->nonblock ? O_NONBLOCK : 0);
+    if (ps && cmd == F_SETFL) {
+        ps->nonblock = (long)arg & O_NONBLOCK;
+        return 0;
+    }
+    return -1;
+}
+
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    int r = stack_fcntl(fd, cmd, arg);
+    return r >= 0 ? r : REAL(fcntl)(fd, cmd, arg);
+}
+
+/* glibc's name for fcntl with 64-bit offsets */
+int fcntl64(int fd, int cmd, ...);
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    int r = stack_fcntl(fd, cmd, arg);
+    return r >= 0 ? r : REAL(fcntl64)(fd, cmd, arg);
+}
+
+EXPORT int ioctl(int fd, unsigned long request, ...)
+{
+    va_list ap;
+    va_start(ap, request);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    struct psock *ps = psock_get(fd);
+    if (ps && request == FIONBIO) {
+        if (!arg) {
+            errno = EFAULT;
+            return -1;
+        }
+        ps->nonblock = *(int *)arg != 0;
+        return 0;
+    }
+    return REAL(ioctl)(fd, request, arg);
+}

@@ -1,0 +1,75 @@
+"""Linux socket semantics a program relies on, checked from inside a
+preloaded process against a kernel echo server at HOST:PORT (and a closed
+port PORT+1). Prints one line per check; exit status 1 if any failed."""
+import errno
+import select
+import socket
+import struct
+import sys
+import time
+
+host, port = sys.argv[1], int(sys.argv[2])
+failed = []
+
+
+def check(name, cond):
+    print(("ok   " if cond else "FAIL ") + name, flush=True)
+    if not cond:
+        failed.append(name)
+
+
+s = socket.create_connection((host, port), timeout=10)
+s.settimeout(None)
+check("SO_TYPE is SOCK_STREAM", s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_STREAM)
+check("SO_DOMAIN is AF_INET", s.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN) == socket.AF_INET)
+check("getpeername", s.getpeername() == (host, port))
+check("getsockname is the stack's address", s.getsockname()[0] != "0.0.0.0")
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+check("TCP_NODELAY reads back", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+check("SO_RCVBUF reads back doubled", s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 131072)
+try:
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"cubic")
+    check("an unsupported option is ENOPROTOOPT", False)
+except OSError as e:
+    check("an unsupported option is ENOPROTOOPT", e.errno == errno.ENOPROTOOPT)
+
+s.sendall(b"peekaboo")
+time.sleep(0)  # the echo comes back in its own time; MSG_PEEK blocks for it
+check("MSG_PEEK leaves the data", s.recv(4, socket.MSG_PEEK) == b"peek")
+check("MSG_WAITALL waits for all", s.recv(8, socket.MSG_WAITALL) == b"peekaboo")
+try:
+    s.recv(1, socket.MSG_DONTWAIT)
+    check("MSG_DONTWAIT with nothing to read is EAGAIN", False)
+except BlockingIOError:
+    check("MSG_DONTWAIT with nothing to read is EAGAIN", True)
+
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 300000))
+t0 = time.monotonic()
+try:
+    s.recv(1)
+    check("SO_RCVTIMEO times out with EAGAIN", False)
+except (BlockingIOError, TimeoutError, OSError) as e:
+    waited = time.monotonic() - t0
+    check("SO_RCVTIMEO times out with EAGAIN", getattr(e, "errno", None) == errno.EAGAIN and 0.25 < waited < 2)
+s.close()
+
+n = socket.socket()
+n.setblocking(False)
+rc = n.connect_ex((host, port + 1))
+check("nonblocking connect is EINPROGRESS", rc == errno.EINPROGRESS)
+select.select([], [n], [], 10)
+check("SO_ERROR reports the refusal", n.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == errno.ECONNREFUSED)
+n.close()
+
+h = socket.create_connection((host, port), timeout=10)
+h.shutdown(socket.SHUT_WR)
+check("after SHUT_WR the peer's EOF arrives", h.recv(10) == b"")
+try:
+    h.send(b"x")
+    check("send after SHUT_WR is EPIPE", False)
+except BrokenPipeError:
+    check("send after SHUT_WR is EPIPE", True)
+h.close()
+
+sys.exit(1 if failed else 0)
