@@ -40,6 +40,41 @@ static bool parse_cidr(const char *s, uint32_t *net, unsigned *prefix)
     return true;
 }
 
+/* "loss=P,dup=P,reorder=P,seed=N", probabilities from 0 to 1. */
+static bool parse_impair(const char *s, struct impair_config *out)
+{
+    *out = (struct impair_config){ .seed = 1 };
+    char buf[256];
+    if (strlen(s) >= sizeof buf)
+        return false;
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *save, *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '='), *end;
+        if (!eq)
+            return false;
+        *eq = '\0';
+        const char *v = eq + 1;
+        if (!strcmp(item, "seed")) {
+            out->seed = strtoull(v, &end, 10);
+            if (*end || end == v)
+                return false;
+            continue;
+        }
+        double p = strtod(v, &end);
+        if (*end || end == v || p < 0 || p > 1)
+            return false;
+        if (!strcmp(item, "loss"))
+            out->loss = p;
+        else if (!strcmp(item, "dup"))
+            out->dup = p;
+        else if (!strcmp(item, "reorder"))
+            out->reorder = p;
+        else
+            return false;
+    }
+    return true;
+}
+
 void config_read(struct preload_config *c)
 {
     const char *v;
@@ -82,6 +117,11 @@ void config_read(struct preload_config *c)
     }
     if ((v = getenv("TUNTCP_PCAP")) && *v)
         snprintf(c->pcap, sizeof c->pcap, "%s", v);
+    if ((v = getenv("TUNTCP_IMPAIR")) && *v) {
+        if (!parse_impair(v, &c->impair))
+            die("TUNTCP_IMPAIR", v, "loss=P,dup=P,reorder=P[,seed=N] with P from 0 to 1");
+        c->impaired = true;
+    }
     if ((v = getenv("TUNTCP_BIND_ANY")) && *v) {
         if (strcmp(v, "0") && strcmp(v, "1"))
             die("TUNTCP_BIND_ANY", v, "0 or 1");

@@ -14,6 +14,8 @@ struct preload_config {
     enum log_level log;
     char pcap[4096];
     bool bind_any;
+    bool impaired;
+    struct impair_config impair;
 };
 
 /* Reads TUNTCP_*; exits with a one-line error on a bad value. */

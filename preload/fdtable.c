@@ -90,6 +90,8 @@ struct runtime *preload_runtime(void)
             .addr = config.addr,
             .log = config.log,
             .pcap = config.pcap[0] ? config.pcap : NULL,
+            .impaired = config.impaired,
+            .impair = config.impair,
         };
         char err[512];
         rt = runtime_start(&rc, err, sizeof err);

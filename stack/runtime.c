@@ -18,7 +18,9 @@ struct runtime {
     pthread_cond_t drained;     /* signalled after each round of the thread */
     struct stack *stack;
     struct tun_link tun;
-    struct pktlog log;          /* logging and capture around the TUN link */
+    struct impair_link impair;  /* around the TUN link, when configured */
+    bool impaired;
+    struct pktlog log;          /* logging and capture around those */
     int wake_fd;                /* eventfd: a caller moved a deadline */
     uint64_t sleep_until;       /* the thread's wake-up deadline, 0 = none */
     bool sleeping;
@@ -44,6 +46,8 @@ static void *stack_thread(void *arg)
         uint64_t now = runtime_now();
         stack_receive(rt->stack, now);
         stack_timers(rt->stack, now);
+        if (rt->impaired)
+            impair_flush(&rt->impair);
         pthread_cond_broadcast(&rt->drained);
         uint64_t deadline = stack_next_deadline(rt->stack);
         rt->sleep_until = deadline;
@@ -79,15 +83,23 @@ struct runtime *runtime_start(const struct runtime_config *cfg, char *err, size_
         free(rt);
         return NULL;
     }
-    if (pktlog_init(&rt->log, &rt->tun.link, cfg->log == LOG_PACKETS, cfg->pcap, err,
-                    errlen) < 0)
-        goto fail_tun;
+    struct link *link = &rt->tun.link;
+    rt->impaired = cfg->impaired;
+    if (rt->impaired) {
+        if (impair_init(&rt->impair, link, &cfg->impair) < 0) {
+            snprintf(err, errlen, "tuntcp: out of memory");
+            goto fail_tun;
+        }
+        link = &rt->impair.link;
+    }
+    if (pktlog_init(&rt->log, link, cfg->log == LOG_PACKETS, cfg->pcap, err, errlen) < 0)
+        goto fail_impair;
     struct stack_config sc;
     stack_config_default(&sc);
     sc.addr = cfg->addr;
     /* the detour through the log only when there is something to show */
     bool shown = cfg->log == LOG_PACKETS || cfg->pcap;
-    rt->stack = stack_new(&sc, shown ? &rt->log.link : &rt->tun.link);
+    rt->stack = stack_new(&sc, shown ? &rt->log.link : link);
     rt->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (!rt->stack || rt->wake_fd < 0) {
         snprintf(err, errlen, "tuntcp: cannot start the stack: %s", strerror(errno));
@@ -111,6 +123,9 @@ fail:
         close(rt->wake_fd);
     stack_free(rt->stack);
     pktlog_close(&rt->log);
+fail_impair:
+    if (rt->impaired)
+        impair_free(&rt->impair);
 fail_tun:
     tun_close(&rt->tun);
     free(rt);

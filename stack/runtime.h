@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "impair.h"
 #include "stack.h"
 #include "tun.h"
 
@@ -19,6 +20,8 @@ struct runtime_config {
     uint32_t addr;              /* the stack's address */
     enum log_level log;
     const char *pcap;           /* file to write every packet to, or NULL */
+    bool impaired;              /* impair the link (TUNTCP_IMPAIR) */
+    struct impair_config impair;
 };
 
 struct runtime;

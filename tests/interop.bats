@@ -168,3 +168,16 @@ print(urllib.request.urlopen("http://%s:8002/u.txt" % sys.argv[1], timeout=10).r
     [[ $output == *"172.16.0.1."*" > 172.16.0.2.7: Flags [S]"* ]]
     [[ $output == *"172.16.0.2.7 > 172.16.0.1."*"Flags [S.]"* ]]
 }
+
+@test "20 MB each way over a link with 5% loss, duplication and reordering, by sha256" {
+    # tc netem where the kernel has it; TUNTCP_IMPAIR (the same, in the
+    # process, both directions) always
+    head -c 20M /dev/urandom > "$TMP/in"
+    background_preloaded env TUNTCP_IMPAIR=loss=0.05,dup=0.01,reorder=0.05,seed=7 \
+        "$EX/echo_server" "$STACK" 7
+    wait_until nsx nc -z "$STACK" 7
+    nsx tc qdisc add dev tun0 root netem loss 5% duplicate 1% reorder 25% 50% delay 1ms 2>/dev/null || true
+    run nsx bash -c "timeout 120 nc -N $STACK 7 < $TMP/in | sha256sum"
+    [ "$status" -eq 0 ]
+    [ "${output%% *}" = "$(sha256sum < "$TMP/in" | cut -d' ' -f1)" ]
+}

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "impair.h"
 #include "isn.h"
 #include "link_mem.h"
 #include "test.h"
@@ -113,4 +114,81 @@ TEST(link_mem_queue_limit_drops_the_excess)
     link_mem_stats(m, &st);
     CHECK_EQ(st.overflow, 2);
     link_mem_free(m);
+}
+
+/* impair.c over an in-memory link: what end 0 sends through the impairer
+ * arrives at end 1; what end 1 sends arrives through the impairer. */
+struct impaired {
+    uint64_t now;
+    struct link_mem *m;
+    struct impair_link il;
+};
+
+static void impaired_init(struct impaired *t, double loss, double dup, double reorder)
+{
+    t->now = 1;
+    t->m = link_mem_new(1500, NULL, &t->now);
+    struct impair_config cfg = { .loss = loss, .dup = dup, .reorder = reorder, .seed = 3 };
+    impair_init(&t->il, link_mem_end(t->m, 0), &cfg);
+}
+
+static void impaired_free(struct impaired *t)
+{
+    impair_free(&t->il);
+    link_mem_free(t->m);
+}
+
+static void send_bytes(struct link *l, uint8_t first, int count)
+{
+    for (int i = 0; i < count; i++) {
+        uint8_t b = (uint8_t)(first + i);
+        l->send(l, &b, 1);
+    }
+}
+
+TEST(impair_loss_drops_both_directions)
+{
+    struct impaired t;
+    impaired_init(&t, 1.0, 0, 0);
+    uint8_t buf[8];
+    send_bytes(&t.il.link, 0, 5);
+    CHECK_EQ(recv_one(link_mem_end(t.m, 1), buf), 0);
+    send_bytes(link_mem_end(t.m, 1), 0, 5);
+    CHECK_EQ(t.il.link.recv(&t.il.link, buf, sizeof buf), 0);
+    impaired_free(&t);
+}
+
+TEST(impair_duplication_delivers_twice)
+{
+    struct impaired t;
+    impaired_init(&t, 0, 1.0, 0);
+    uint8_t buf[8];
+    send_bytes(&t.il.link, 7, 1);
+    CHECK_EQ(recv_one(link_mem_end(t.m, 1), buf), 1);
+    CHECK_EQ(recv_one(link_mem_end(t.m, 1), buf), 1);
+    CHECK_EQ(recv_one(link_mem_end(t.m, 1), buf), 0);
+    send_bytes(link_mem_end(t.m, 1), 9, 1);
+    CHECK_EQ(t.il.link.recv(&t.il.link, buf, sizeof buf), 1);
+    CHECK_EQ(t.il.link.recv(&t.il.link, buf, sizeof buf), 1);
+    CHECK_EQ(buf[0], 9);
+    impaired_free(&t);
+}
+
+TEST(impair_reordering_swaps_with_the_next_packet_and_flush_sends_the_last)
+{
+    struct impaired t;
+    impaired_init(&t, 0, 0, 1.0);
+    uint8_t buf[8];
+    struct link *far = link_mem_end(t.m, 1);
+    send_bytes(&t.il.link, 1, 2);          /* 1 is held, 2 goes, then 1 */
+    CHECK(recv_one(far, buf) == 1 && buf[0] == 2);
+    CHECK(recv_one(far, buf) == 1 && buf[0] == 1);
+    send_bytes(&t.il.link, 3, 1);          /* held: nothing follows */
+    CHECK_EQ(recv_one(far, buf), 0);
+    impair_flush(&t.il);
+    CHECK(recv_one(far, buf) == 1 && buf[0] == 3);
+    send_bytes(far, 4, 2);                 /* incoming: 5 before 4 */
+    CHECK(t.il.link.recv(&t.il.link, buf, sizeof buf) == 1 && buf[0] == 5);
+    CHECK(t.il.link.recv(&t.il.link, buf, sizeof buf) == 1 && buf[0] == 4);
+    impaired_free(&t);
 }
