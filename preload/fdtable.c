@@ -1,5 +1,6 @@
 /* The process's runtime and its table of stack sockets by fd. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,6 +27,18 @@ static int start_errno;
 __attribute__((constructor)) static void preload_init(void)
 {
     config_read(&config);
+}
+
+void preload_log(enum log_level level, const char *fmt, ...)
+{
+    if (level > config.log)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "tuntcp[%d]: %s\n", (int)getpid(), line);
 }
 
 uint32_t preload_stack_addr(void)
@@ -98,6 +111,9 @@ struct runtime *preload_runtime(void)
         if (rt) {
             stack_set_notify(runtime_stack(rt), notify, NULL);
             atexit(drain_at_exit);
+            preload_log(LOG_INFO, "stack %u.%u.%u.%u/%u on %s, MTU %u", config.addr >> 24,
+                        (config.addr >> 16) & 255, (config.addr >> 8) & 255, config.addr & 255,
+                        config.prefix, config.dev, config.mtu);
         } else {
             start_errno = errno ? errno : ENETDOWN;
             fprintf(stderr, "%s\n", err);

@@ -61,6 +61,10 @@ ssize_t psock_run(struct psock *ps, psock_op op, void *arg, bool nonblock,
 /* Sets errno from a negative result and returns -1, else the result. */
 ssize_t errno_result(ssize_t r);
 
+/* A line on stderr if TUNTCP_LOG is at `level` or more. */
+void preload_log(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* The stack's address configuration (host order). */
 uint32_t preload_stack_addr(void);
 bool preload_in_subnet(uint32_t addr);

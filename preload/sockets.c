@@ -65,6 +65,7 @@ static int take_over(int fd, struct psock **out)
             stack_close(s, k, now);
     }
     runtime_unlock(r);
+    preload_log(LOG_DEBUG, "fd %d: moved to the stack (%s)", fd, rc == 0 ? "ok" : strerror(-rc));
     if (rc == 0) {
         (*out)->nonblock = nonblock;
         (*out)->rcvtimeo_us = rcvtimeo;

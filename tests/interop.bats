@@ -181,3 +181,18 @@ print(urllib.request.urlopen("http://%s:8002/u.txt" % sys.argv[1], timeout=10).r
     [ "$status" -eq 0 ]
     [ "${output%% *}" = "$(sha256sum < "$TMP/in" | cut -d' ' -f1)" ]
 }
+
+@test "preloaded socat as a client of a kernel server" {
+    tun_up
+    background socat TCP-LISTEN:9400,bind=$KERNEL,reuseaddr SYSTEM:'echo from the kernel'
+    wait_until listening "$KERNEL" 9400
+    run preloaded timeout 10 socat -u "TCP:$KERNEL:9400" -
+    [ "$status" -eq 0 ]
+    [ "$output" = "from the kernel" ]
+}
+
+@test "TUNTCP_LOG=info and debug say what the stack does" {
+    run preloaded env TUNTCP_LOG=debug timeout 10 "$EX/echo_client" "$KERNEL" 9 </dev/null
+    [[ $output == *"tuntcp["*"]: stack 172.16.0.2/24 on tun0, MTU 1500"* ]]
+    [[ $output =~ fd\ [0-9]+:\ moved\ to\ the\ stack ]]
+}
