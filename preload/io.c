@@ -69,32 +69,19 @@ static ssize_t psock_send(struct psock *ps, const void *buf, size_t len, int fla
     return (ssize_t)done;
 }
 
-/* Vectored calls: one iovec after another; later ones take only what is
- * ready, so a read never blocks once it has data. */
-static ssize_t psock_recv_iov(struct psock *ps, const struct iovec *iov, int n, int flags)
+/* Vectored calls: one iovec after another, until one is not filled. A
+ * read takes only what is ready after its first piece, so it never blocks
+ * once it has data. */
+static ssize_t psock_iov(struct psock *ps, const struct iovec *iov, int n, int flags,
+                         bool reading)
 {
     ssize_t total = 0;
     for (int i = 0; i < n; i++) {
         if (!iov[i].iov_len)
             continue;
-        ssize_t r = psock_recv(ps, iov[i].iov_base, iov[i].iov_len,
-                               total ? flags | MSG_DONTWAIT : flags);
-        if (r < 0)
-            return total ? total : r;
-        total += r;
-        if ((size_t)r < iov[i].iov_len)
-            break;
-    }
-    return total;
-}
-
-static ssize_t psock_send_iov(struct psock *ps, const struct iovec *iov, int n, int flags)
-{
-    ssize_t total = 0;
-    for (int i = 0; i < n; i++) {
-        if (!iov[i].iov_len)
-            continue;
-        ssize_t r = psock_send(ps, iov[i].iov_base, iov[i].iov_len, flags);
+        ssize_t r = reading ? psock_recv(ps, iov[i].iov_base, iov[i].iov_len,
+                                         total ? flags | MSG_DONTWAIT : flags)
+                            : psock_send(ps, iov[i].iov_base, iov[i].iov_len, flags);
         if (r < 0)
             return total ? total : r;
         total += r;
@@ -151,13 +138,13 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 {
     struct psock *ps = psock_get(fd);
-    return ps ? errno_result(psock_recv_iov(ps, iov, n, 0)) : REAL(readv)(fd, iov, n);
+    return ps ? errno_result(psock_iov(ps, iov, n, 0, true)) : REAL(readv)(fd, iov, n);
 }
 
 EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 {
     struct psock *ps = psock_get(fd);
-    return ps ? errno_result(psock_send_iov(ps, iov, n, 0)) : REAL(writev)(fd, iov, n);
+    return ps ? errno_result(psock_iov(ps, iov, n, 0, false)) : REAL(writev)(fd, iov, n);
 }
 
 EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -168,7 +155,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
     msg->msg_namelen = 0;
     msg->msg_controllen = 0;
     msg->msg_flags = 0;
-    return errno_result(psock_recv_iov(ps, msg->msg_iov, (int)msg->msg_iovlen, flags));
+    return errno_result(psock_iov(ps, msg->msg_iov, (int)msg->msg_iovlen, flags, true));
 }
 
 EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -176,7 +163,7 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     struct psock *ps = psock_get(fd);
     if (!ps)
         return REAL(sendmsg)(fd, msg, flags);
-    return errno_result(psock_send_iov(ps, msg->msg_iov, (int)msg->msg_iovlen, flags));
+    return errno_result(psock_iov(ps, msg->msg_iov, (int)msg->msg_iovlen, flags, false));
 }
 
 /* glibc's _FORTIFY_SOURCE entry points: the size check, then the call. */

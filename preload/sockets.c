@@ -87,6 +87,13 @@ static bool inet_addr_of(const struct sockaddr *sa, socklen_t len, uint32_t *add
     return true;
 }
 
+/* (host-order address and port in a sockaddr_in, to pass them on) */
+static ssize_t bind_op(struct stack *s, struct psock *ps, void *arg)
+{
+    const struct sockaddr_in *sin = arg;
+    return stack_bind(s, ps->k, sin->sin_addr.s_addr, sin->sin_port);
+}
+
 EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
     uint32_t addr;
@@ -105,11 +112,13 @@ EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
         return (int)errno_result(sa && len >= sizeof(sa_family_t) && sa->sa_family != AF_INET
                                      ? -EAFNOSUPPORT : -EINVAL);
     }
-    struct runtime *r = preload_runtime();
-    runtime_lock(r);
-    int rc = stack_bind(runtime_stack(r), ps->k, addr, port);
-    runtime_unlock(r);
-    return (int)errno_result(rc);
+    struct sockaddr_in sin = { .sin_addr.s_addr = addr, .sin_port = port };
+    return (int)errno_result(psock_run(ps, bind_op, &sin, true, 0));
+}
+
+static ssize_t listen_op(struct stack *s, struct psock *ps, void *arg)
+{
+    return stack_listen(s, ps->k, *(int *)arg);
 }
 
 EXPORT int listen(int fd, int backlog)
@@ -117,11 +126,7 @@ EXPORT int listen(int fd, int backlog)
     struct psock *ps = psock_get(fd);
     if (!ps)
         return REAL(listen)(fd, backlog);
-    struct runtime *r = preload_runtime();
-    runtime_lock(r);
-    int rc = stack_listen(runtime_stack(r), ps->k, backlog);
-    runtime_unlock(r);
-    return (int)errno_result(rc);
+    return (int)errno_result(psock_run(ps, listen_op, &backlog, true, 0));
 }
 
 static void fill_addr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port)
@@ -227,16 +232,17 @@ EXPORT int close(int fd)
     return REAL(close)(fd);
 }
 
+static ssize_t shutdown_op(struct stack *s, struct psock *ps, void *arg)
+{
+    return stack_shutdown(s, ps->k, *(int *)arg, runtime_now());
+}
+
 EXPORT int shutdown(int fd, int how)
 {
     struct psock *ps = psock_get(fd);
     if (!ps)
         return REAL(shutdown)(fd, how);
-    struct runtime *r = preload_runtime();
-    runtime_lock(r);
-    int rc = stack_shutdown(runtime_stack(r), ps->k, how, runtime_now());
-    runtime_unlock(r);
-    return (int)errno_result(rc);
+    return (int)errno_result(psock_run(ps, shutdown_op, &how, true, 0));
 }
 
 static int name_call(int fd, struct sockaddr *sa, socklen_t *len, bool peer)

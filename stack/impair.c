@@ -4,17 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng_next(struct impair_link *l)
-{
-    uint64_t z = (l->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+#include "rng.h"
 
 static bool chance(struct impair_link *l, double p)
 {
-    return p > 0 && (double)(rng_next(l) >> 11) * 0x1.0p-53 < p;
+    return rng_chance(&l->rng, p);
 }
 
 static int impair_send(struct link *link, const uint8_t *pkt, size_t len)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
+
 struct mem_packet {
     struct mem_packet *prev, *next;
     uint64_t deliver_at;
@@ -36,18 +38,9 @@ struct link_mem {
     struct link_mem_stats stats;
 };
 
-/* splitmix64: small, fast, and good enough for test impairments. */
-static uint64_t rng_next(struct link_mem *m)
-{
-    uint64_t z = (m->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static bool chance(struct link_mem *m, double p)
 {
-    return p > 0 && (double)(rng_next(m) >> 11) * 0x1.0p-53 < p;
+    return rng_chance(&m->rng, p);
 }
 
 /* Inserts keeping the queue ordered by deliver_at, FIFO among equals.
@@ -117,11 +110,11 @@ static void enqueue_copy(struct link_mem *m, struct mem_queue *q,
     pk->len = len;
     pk->deliver_at = *m->clock + m->imp.delay_us;
     if (m->imp.reorder_us && chance(m, m->imp.reorder)) {
-        pk->deliver_at += 1 + rng_next(m) % m->imp.reorder_us;
+        pk->deliver_at += 1 + rng_next(&m->rng) % m->imp.reorder_us;
         m->stats.reordered++;
     }
     if (len && chance(m, m->imp.corrupt)) {
-        pk->data[rng_next(m) % len] ^= (uint8_t)(1u << (rng_next(m) % 8));
+        pk->data[rng_next(&m->rng) % len] ^= (uint8_t)(1u << (rng_next(&m->rng) % 8));
         m->stats.corrupted++;
     }
     queue_insert(q, pk);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "stack_internal.h"
 
 #define RX_CAP 65536
@@ -99,23 +100,10 @@ void stack_free(struct stack *s)
 
 /* ---- sockets ---- */
 
-/* Room in the deferred-ACK list for n sockets: 0 or -ENOMEM. */
-static int acks_reserve(struct stack *s, size_t n)
-{
-    if (n <= s->acks_cap)
-        return 0;
-    size_t cap = s->acks_cap ? 2 * s->acks_cap : 64;
-    struct sock **a = realloc(s->acks, cap * sizeof *a);
-    if (!a)
-        return -ENOMEM;
-    s->acks = a;
-    s->acks_cap = cap;
-    return 0;
-}
-
 struct sock *sock_new(struct stack *s)
 {
-    if (heap_reserve(s, s->socks + 1) < 0 || acks_reserve(s, s->socks + 1) < 0)
+    if (heap_reserve(s, s->socks + 1) < 0 ||
+        array_reserve(&s->acks, &s->acks_cap, s->socks + 1, sizeof *s->acks) < 0)
         return NULL;
     struct sock *k = calloc(1, sizeof *k);
     if (!k)

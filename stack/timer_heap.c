@@ -5,21 +5,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "array.h"
 #include "stack_internal.h"
 
 int heap_reserve(struct stack *s, size_t n)
 {
-    if (n <= s->heap_cap)
-        return 0;
-    size_t cap = s->heap_cap ? s->heap_cap : 64;
-    while (cap < n)
-        cap *= 2;
-    struct sock **h = realloc(s->heap, cap * sizeof *h);
-    if (!h)
-        return -ENOMEM;
-    s->heap = h;
-    s->heap_cap = cap;
-    return 0;
+    return array_reserve(&s->heap, &s->heap_cap, n, sizeof *s->heap);
 }
 
 static void heap_place(struct stack *s, size_t i, struct sock *k)

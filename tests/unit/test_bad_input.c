@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "probe.h"
+#include "rng.h"
 #include "test.h"
 
 /* A reference RFC 1071 checksum, independent of the code under test. */
@@ -245,15 +246,6 @@ TEST(bad_input_unknown_options_are_skipped_by_length)
     probe_free(&p);
 }
 
-static uint64_t rng(uint64_t *s)
-{
-    *s += 0x9e3779b97f4a7c15ull;
-    uint64_t z = *s;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 TEST(bad_input_random_and_mutated_packets_break_nothing)
 {
     struct probe p;
@@ -268,9 +260,9 @@ TEST(bad_input_random_and_mutated_packets_break_nothing)
         size_t n;
         if (i & 1) {
             /* random bytes behind a plausible IPv4 header */
-            n = (size_t)(rng(&seed) % sizeof pkt);
+            n = (size_t)(rng_next(&seed) % sizeof pkt);
             for (size_t j = 0; j < n; j++)
-                pkt[j] = (uint8_t)rng(&seed);
+                pkt[j] = (uint8_t)rng_next(&seed);
             if (n >= 20) {
                 pkt[0] = 0x45;
                 pkt[2] = (uint8_t)(n >> 8);
@@ -290,7 +282,7 @@ TEST(bad_input_random_and_mutated_packets_break_nothing)
             n = good_len;
             memcpy(pkt, good, n);
             for (int k = 0; k < 3; k++)
-                pkt[20 + rng(&seed) % (n - 20)] ^= (uint8_t)rng(&seed);
+                pkt[20 + rng_next(&seed) % (n - 20)] ^= (uint8_t)rng_next(&seed);
             fix_checksums(pkt);
         }
         inject(&p, pkt, n);

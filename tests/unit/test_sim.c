@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "sim.h"
+#include "rng.h"
 #include "test.h"
 
 #define SIM_SEEDS 200
@@ -189,14 +190,6 @@ static void app_progress(struct app *a)
     }
 }
 
-static uint64_t rng(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* Seed 0 has a perfect link; the others draw loss 0-20% and the rest. */
 static struct link_mem_impair impairments(uint64_t seed)
 {
@@ -205,12 +198,12 @@ static struct link_mem_impair impairments(uint64_t seed)
     if (seed == 0)
         return imp;
     imp.loss = (double)(seed % 21) / 100.0;
-    imp.dup = (double)(rng(&r) % 6) / 100.0;
-    imp.reorder = (double)(rng(&r) % 11) / 100.0;
-    imp.corrupt = (double)(rng(&r) % 4) / 100.0;
-    imp.delay_us = rng(&r) % 50000;
-    imp.reorder_us = 1 + rng(&r) % 20000;
-    imp.queue_limit = rng(&r) % 2 ? 0 : 1000 + rng(&r) % 4000;
+    imp.dup = (double)(rng_next(&r) % 6) / 100.0;
+    imp.reorder = (double)(rng_next(&r) % 11) / 100.0;
+    imp.corrupt = (double)(rng_next(&r) % 4) / 100.0;
+    imp.delay_us = rng_next(&r) % 50000;
+    imp.reorder_us = 1 + rng_next(&r) % 20000;
+    imp.queue_limit = rng_next(&r) % 2 ? 0 : 1000 + rng_next(&r) % 4000;
     return imp;
 }
 
@@ -237,8 +230,8 @@ static void run_seed(uint64_t seed)
     uint64_t r = seed ^ 0xabcdef;
     for (unsigned i = 0; i < SIM_CONNS; i++) {
         struct app_end *c = &a.ends[2 * i], *s = &a.ends[2 * i + 1];
-        uint64_t up = i == 0 ? BULK_BYTES : rng(&r) % SMALL_MAX;
-        uint64_t down = i == 0 ? BULK_BYTES : rng(&r) % SMALL_MAX;
+        uint64_t up = i == 0 ? BULK_BYTES : rng_next(&r) % SMALL_MAX;
+        uint64_t down = i == 0 ? BULK_BYTES : rng_next(&r) % SMALL_MAX;
         *c = (struct app_end){ .side = 0, .to_send = up, .expect = down,
                                .tx_salt = 2 * i, .rx_salt = 2 * i + 1 };
         *s = (struct app_end){ .side = 1, .to_send = down, .expect = up,
