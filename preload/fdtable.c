@@ -75,22 +75,21 @@ static void drain_at_exit(void)
     struct runtime *r = rt;
     if (!r)
         return;
-    uint64_t linger = EXIT_LINGER_US;
     runtime_lock(r);
     for (int fd = 0; fd < MAX_FDS; fd++) {
         struct psock *ps = table[fd];
         if (!ps)
             continue;
-        if (ps->linger_on)
-            linger = ps->linger_s < 0 ? 0 : (uint64_t)ps->linger_s * 1000000u;
-        stack_close(runtime_stack(r), ps->k, runtime_now());
+        /* SO_LINGER with a zero timeout resets, as close would */
+        bool reset = ps->linger_on && ps->linger_s <= 0;
+        (reset ? stack_abort : stack_close)(runtime_stack(r), ps->k, runtime_now());
         table[fd] = NULL;
     }
     runtime_unlock(r);
     /* First what we owe: data and our FIN. Then a short wait for peers
      * to close too, so that their FIN is answered rather than lost. */
-    runtime_drain(r, linger, false);
-    runtime_drain(r, linger ? EXIT_PEER_FIN_US : 0, true);
+    runtime_drain(r, EXIT_LINGER_US, false);
+    runtime_drain(r, EXIT_PEER_FIN_US, true);
 }
 
 struct runtime *preload_runtime(void)

@@ -218,20 +218,6 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
     return (int)errno_result(res == -EAGAIN ? -EINPROGRESS : res);
 }
 
-EXPORT int close(int fd)
-{
-    struct psock *ps = psock_get(fd);
-    if (ps) {
-        struct runtime *r = preload_runtime();
-        runtime_lock(r);
-        stack_sock_set_user(ps->k, NULL);
-        stack_close(runtime_stack(r), ps->k, runtime_now());
-        psock_remove(ps);
-        runtime_unlock(r);
-    }
-    return REAL(close)(fd);
-}
-
 static ssize_t shutdown_op(struct stack *s, struct psock *ps, void *arg)
 {
     return stack_shutdown(s, ps->k, *(int *)arg, runtime_now());
@@ -244,6 +230,37 @@ EXPORT int shutdown(int fd, int how)
         return REAL(shutdown)(fd, how);
     return (int)errno_result(psock_run(ps, shutdown_op, &how, true, 0));
 }
+
+/* SO_LINGER: done once our data and FIN are acknowledged. */
+static ssize_t lingered_op(struct stack *s, struct psock *ps, void *arg)
+{
+    (void)arg;
+    enum tcp_state st = stack_sock_state(s, ps->k);
+    return st == TCP_FIN_WAIT_2 || st == TCP_TIME_WAIT || st == TCP_CLOSED ? 0 : -EAGAIN;
+}
+
+EXPORT int close(int fd)
+{
+    struct psock *ps = psock_get(fd);
+    if (ps) {
+        struct runtime *r = preload_runtime();
+        bool reset = ps->linger_on && ps->linger_s <= 0;
+        if (ps->linger_on && !reset && !ps->nonblock) {
+            /* Linux: a blocking close with SO_LINGER waits (up to the
+             * linger time) for the data and the FIN to be acknowledged */
+            int how = SHUT_WR;
+            if (psock_run(ps, shutdown_op, &how, true, 0) == 0)
+                psock_run(ps, lingered_op, NULL, false, (uint64_t)ps->linger_s * 1000000u);
+        }
+        runtime_lock(r);
+        stack_sock_set_user(ps->k, NULL);
+        (reset ? stack_abort : stack_close)(runtime_stack(r), ps->k, runtime_now());
+        psock_remove(ps);
+        runtime_unlock(r);
+    }
+    return REAL(close)(fd);
+}
+
 
 static int name_call(int fd, struct sockaddr *sa, socklen_t *len, bool peer)
 {

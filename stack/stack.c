@@ -218,8 +218,10 @@ static void notify_if_changed(struct stack *s, struct sock *k)
     if (k->parent || k->released)
         return;
     unsigned mask = stack_poll(s, k);
-    if (mask != k->poll_seen) {
+    enum tcp_state state = stack_sock_state(s, k);
+    if (mask != k->poll_seen || state != k->state_seen) {
         k->poll_seen = mask;
+        k->state_seen = state;
         if (s->notify)
             s->notify(s->notify_ctx, k);
     }

@@ -62,8 +62,8 @@ void stack_get_stats(const struct stack *s, struct stack_stats *out);
  * `peer_fin`, also those in FIN-WAIT-2 still owed the peer's FIN. */
 unsigned stack_delivering(const struct stack *s, bool peer_fin);
 
-/* Readiness callback: called when stack_poll() of a socket may have
- * changed (data, space, connection state, error, accept queue). */
+/* Readiness callback: called when stack_poll() of a socket or the state
+ * of its connection changed (data, space, state, error, accept queue). */
 /* The callback must not call into the stack. */
 void stack_set_notify(struct stack *s,
                       void (*fn)(void *ctx, struct sock *k), void *ctx);
@@ -101,6 +101,9 @@ int stack_shutdown(struct stack *s, struct sock *k, int how, uint64_t now);
  * close gracefully (or is reset if received data was left unread); a
  * listener resets the connections nobody accepted. */
 void stack_close(struct stack *s, struct sock *k, uint64_t now);
+/* Releases the socket and resets its connection (RFC 9293 3.10.5 ABORT;
+ * close with SO_LINGER and a zero timeout). */
+void stack_abort(struct stack *s, struct sock *k, uint64_t now);
 /* poll(2) bits: POLLIN, POLLOUT, POLLRDHUP, POLLHUP, POLLERR. */
 unsigned stack_poll(struct stack *s, struct sock *k);
 int stack_getsockname(struct stack *s, struct sock *k, uint32_t *addr,

@@ -197,6 +197,18 @@ void stack_close(struct stack *s, struct sock *k, uint64_t now)
     }
 }
 
+void stack_abort(struct stack *s, struct sock *k, uint64_t now)
+{
+    if (k->kind != SOCK_CONN) {
+        stack_close(s, k, now);
+        return;
+    }
+    k->released = true;
+    if (!tcp_is_closed(&k->conn))
+        tcp_abort(&k->conn, now);
+    sock_settle(s, k);
+}
+
 unsigned stack_poll(struct stack *s, struct sock *k)
 {
     (void)s;

@@ -54,6 +54,7 @@ struct sock {
     uint64_t deadline;
 
     unsigned poll_seen;      /* last readiness reported to notify */
+    enum tcp_state state_seen;  /* and the last state */
     void *user;
 };
 

@@ -196,3 +196,56 @@ print(urllib.request.urlopen("http://%s:8002/u.txt" % sys.argv[1], timeout=10).r
     [[ $output == *"tuntcp["*"]: stack 172.16.0.2/24 on tun0, MTU 1500"* ]]
     [[ $output =~ fd\ [0-9]+:\ moved\ to\ the\ stack ]]
 }
+
+@test "close with SO_LINGER 0 resets the connection; with a timeout it waits for the ACK of the FIN" {
+    background_preloaded python3 -c '
+import socket, struct, sys
+s = socket.socket()
+s.bind((sys.argv[1], 9500))
+s.listen()
+for linger in (0, 5):
+    c, _ = s.accept()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, linger))
+    c.sendall(b"bye")
+    c.close()
+' "$STACK"
+    wait_until tun_ready
+    run nsx timeout 20 python3 -c '
+import socket, sys, time
+for _ in range(100):
+    try:
+        s = socket.create_connection((sys.argv[1], 9500), timeout=10)
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.05)
+got = []
+try:   # the data, then the reset (Linux reads queued data first)
+    while data := s.recv(10):
+        got.append(data)
+    got.append("end of stream")
+except ConnectionResetError:
+    got.append("reset")
+print("first:", *got)
+s = socket.create_connection((sys.argv[1], 9500), timeout=10)
+print("second:", s.recv(10), s.recv(10))
+' "$STACK"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "first: b'bye' reset" ]
+    [ "${lines[1]}" = "second: b'bye' b''" ]
+}
+
+@test "tuntcp up makes a device a preloaded process attaches to; tuntcp down removes it" {
+    nsx "$ROOT/build/tuntcp" up --user nobody
+    run nsx ip -d link show tun0
+    [[ $output == *"persist on user nobody"* ]]
+    nsx ip -4 addr show dev tun0 | grep -q "172.16.0.1/24"
+    background_preloaded "$EX/echo_server" "$STACK" 7
+    wait_until nsx nc -z "$STACK" 7
+    run nsx bash -c "echo attached | timeout 10 nc -N $STACK 7"
+    [ "$output" = "attached" ]
+    kill "${PIDS[0]}"
+    wait "${PIDS[0]}" || true
+    PIDS=()
+    nsx "$ROOT/build/tuntcp" down
+    ! nsx ip link show tun0
+}

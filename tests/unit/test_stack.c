@@ -414,3 +414,38 @@ TEST(stack_shutdown_read_gives_end_of_stream)
     CHECK(expect_seg(&p, NULL, TCP_FIN | TCP_ACK, c.rcv_nxt, c.snd_nxt));
     probe_free(&p);
 }
+
+TEST(rfc9293_3_10_5_abort_resets_and_frees_the_connection)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_abort(p.stack, c.sock, p.now);
+    CHECK(expect_seg(&p, NULL, TCP_RST | TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    struct stack_stats st;
+    stack_get_stats(p.stack, &st);
+    CHECK_EQ(st.conns_open, 0);
+    probe_free(&p);
+}
+
+TEST(stack_notify_fires_on_a_state_change_alone)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    struct notes n = { 0 };
+    stack_set_notify(p.stack, note, &n);
+    stack_shutdown(p.stack, c.sock, SHUT_WR, p.now);
+    CHECK(expect_seg(&p, NULL, TCP_FIN | TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    c.rcv_nxt++;
+    unsigned before = n.count;
+    unsigned mask = stack_poll(p.stack, c.sock);
+    /* the FIN's ACK: FIN-WAIT-1 to FIN-WAIT-2, readiness unchanged */
+    peer_send_ack(&p, &c, 65535);
+    CHECK_EQ(stack_poll(p.stack, c.sock), mask);
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_FIN_WAIT_2);
+    CHECK_EQ(n.count, before + 1);
+    probe_free(&p);
+}
