@@ -49,6 +49,7 @@ static int stack_option(int level, int name)
     } else if (level == IPPROTO_TCP) {
         switch (name) {
         case TCP_NODELAY: return STACK_OPT_NODELAY;
+        case TCP_MAXSEG: return STACK_OPT_MAXSEG;
         case TCP_KEEPIDLE: return STACK_OPT_KEEPIDLE;
         case TCP_KEEPINTVL: return STACK_OPT_KEEPINTVL;
         case TCP_KEEPCNT: return STACK_OPT_KEEPCNT;
@@ -81,8 +82,6 @@ static int set_opt(struct psock *ps, int level, int name, const void *val, sockl
         ps->linger_s = lg.l_linger;
         return 0;
     }
-    if (level == IPPROTO_TCP && name == TCP_MAXSEG)
-        return opt_int(val, len, &v) ? -EINVAL : (v < 88 || v > 65495 ? -EINVAL : 0);
     int opt = stack_option(level, name);
     if (opt < 0)
         return -ENOPROTOOPT;
@@ -124,9 +123,14 @@ static int get_opt(struct psock *ps, int level, int name, void *val, socklen_t *
             return put_opt(val, len, &v, sizeof v);
         }
     } else if (level == IPPROTO_TCP && name == TCP_MAXSEG) {
+        /* Linux: the MSS in use once connected, else the user's or 536 */
         runtime_lock(r);
         const struct tcp_conn *c = stack_sock_conn(s, ps->k);
-        v = c && c->state >= TCP_ESTABLISHED ? c->snd_mss : 536;
+        stack_getopt(s, ps->k, STACK_OPT_MAXSEG, &v);
+        if (c && c->state >= TCP_ESTABLISHED)
+            v = c->snd_mss;
+        else if (!v)
+            v = 536;
         runtime_unlock(r);
         return put_opt(val, len, &v, sizeof v);
     }

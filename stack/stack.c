@@ -198,6 +198,7 @@ int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
     c->ka_idle_us = k->opts.ka_idle_us;
     c->ka_intvl_us = k->opts.ka_intvl_us;
     c->ka_cnt = k->opts.ka_cnt;
+    c->mss_clamp = k->opts.maxseg;
     return 0;
 }
 

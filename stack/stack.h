@@ -120,6 +120,7 @@ enum stack_opt {
     STACK_OPT_REUSEADDR, STACK_OPT_NODELAY, STACK_OPT_KEEPALIVE,
     STACK_OPT_KEEPIDLE, STACK_OPT_KEEPINTVL, STACK_OPT_KEEPCNT, /* seconds, count */
     STACK_OPT_SNDBUF, STACK_OPT_RCVBUF,   /* bytes */
+    STACK_OPT_MAXSEG,       /* MSS limit for connections not yet open; 0 = none */
 };
 /* -EINVAL for a bad value. Buffer sizes apply to a connection not yet
  * established and to connections later accepted from a listener. */

@@ -8,6 +8,8 @@
 
 #define KEEPIDLE_MAX 32767   /* Linux MAX_TCP_KEEPIDLE / KEEPINTVL, seconds */
 #define KEEPCNT_MAX 127      /* Linux MAX_TCP_KEEPCNT */
+#define MAXSEG_MIN 88         /* Linux TCP_MIN_MSS */
+#define MAXSEG_MAX 32767      /* Linux MAX_TCP_WINDOW */
 #define BUF_MIN 4096
 #define BUF_MAX (64u << 20)
 
@@ -308,6 +310,14 @@ int stack_setopt(struct stack *s, struct sock *k, enum stack_opt opt, int value,
             return -EINVAL;
         o->ka_cnt = (unsigned)value;
         break;
+    case STACK_OPT_MAXSEG:
+        /* Linux (do_tcp_setsockopt): takes effect at the handshake */
+        if (value && (value < MAXSEG_MIN || value > MAXSEG_MAX))
+            return -EINVAL;
+        o->maxseg = (uint16_t)value;
+        if (k->kind == SOCK_CONN && k->conn.state < TCP_SYN_SENT)
+            k->conn.mss_clamp = o->maxseg;
+        return 0;
     case STACK_OPT_SNDBUF:
     case STACK_OPT_RCVBUF: {
         uint32_t v = value < BUF_MIN ? BUF_MIN : (uint32_t)value > BUF_MAX ? BUF_MAX : (uint32_t)value;
@@ -343,6 +353,7 @@ int stack_getopt(struct stack *s, struct sock *k, enum stack_opt opt, int *value
     case STACK_OPT_KEEPCNT: *value = (int)o->ka_cnt; return 0;
     case STACK_OPT_SNDBUF: *value = (int)o->sndbuf; return 0;
     case STACK_OPT_RCVBUF: *value = (int)o->rcvbuf; return 0;
+    case STACK_OPT_MAXSEG: *value = o->maxseg; return 0;
     default: return -ENOPROTOOPT;
     }
 }

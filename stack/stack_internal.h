@@ -25,6 +25,7 @@ struct sock_opts {
     bool reuseaddr, nodelay, keepalive;
     uint64_t ka_idle_us, ka_intvl_us;
     unsigned ka_cnt;
+    uint16_t maxseg;             /* TCP_MAXSEG, 0 = none */
 };
 
 struct sock {

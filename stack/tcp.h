@@ -90,6 +90,7 @@ struct tcp_conn {
     uint32_t max_snd_wnd;   /* largest window the peer has offered */
     uint16_t snd_mss;       /* payload per segment: peer's MSS, our MTU,
                                less the timestamp option */
+    uint16_t mss_clamp;     /* the user's limit (TCP_MAXSEG), 0 = none */
     bool ws_on;             /* RFC 7323 2.2: both SYNs offered scaling */
     uint8_t snd_wscale, rcv_wscale;  /* RFC 7323 2: shift counts */
 

@@ -103,7 +103,7 @@ void tcp_syn_options(struct tcp_conn *c, const struct tcp_segment *seg,
     /* RFC 9293 3.7.1: without an MSS option the peer takes 536. RFC 6691:
      * the MSS counts no options; the timestamp option comes off below. */
     uint32_t mss = seg->opt.has_mss ? seg->opt.mss : TCP_DEFAULT_MSS;
-    mss = min_u32(mss, cfg->mss);
+    mss = min_u32(mss, tcp_own_mss(c));
     /* RFC 7323 2.2: scaling is used only if both SYNs carry the option. */
     c->ws_on = cfg->window_scaling && seg->opt.has_wscale;
     if (c->ws_on) {

@@ -51,6 +51,13 @@ static inline uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
     return seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 }
+/* The MSS we announce and the most we send: the link's, or less if the
+ * user asked (TCP_MAXSEG). */
+static inline uint32_t tcp_own_mss(const struct tcp_conn *c)
+{
+    uint32_t m = c->host->cfg->mss;
+    return c->mss_clamp && c->mss_clamp < m ? c->mss_clamp : m;
+}
 static inline uint32_t tcp_ts_now(const struct tcp_conn *c, uint64_t now)
 {
     return (uint32_t)(now / USEC_PER_MSEC) + c->ts_offset;

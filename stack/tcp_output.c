@@ -56,7 +56,7 @@ static void emit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len,
         const struct tcp_config *cfg = h->cfg;
         bool synack = flags & TCP_ACK;
         seg.opt.has_mss = true;
-        seg.opt.mss = (uint16_t)min_u32(cfg->mss, 65535);
+        seg.opt.mss = (uint16_t)min_u32(tcp_own_mss(c), 65535);
         /* RFC 7323 2.2 / 3.2: offer in a SYN; in a SYN-ACK only answer. */
         seg.opt.has_wscale = synack ? c->ws_on : cfg->window_scaling;
         seg.opt.wscale = tcp_offered_wscale(c);

@@ -449,3 +449,29 @@ TEST(stack_notify_fires_on_a_state_change_alone)
     CHECK_EQ(n.count, before + 1);
     probe_free(&p);
 }
+
+TEST(stack_maxseg_limits_the_announced_and_the_sent_segment_size)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *k = probe_socket(&p);
+    CHECK_EQ(stack_setopt(p.stack, k, STACK_OPT_MAXSEG, 50, p.now), -EINVAL);
+    CHECK_EQ(stack_setopt(p.stack, k, STACK_OPT_MAXSEG, 1000, p.now), 0);
+    stack_connect(p.stack, k, PROBE_PEER_ADDR, 80, p.now);
+    struct tcp_segment syn;
+    CHECK(probe_recv(&p, &syn));
+    CHECK(syn.opt.has_mss && syn.opt.mss == 1000);
+    struct tcp_segment sa = seg_make(80, syn.sport, 7000, syn.seq + 1, TCP_SYN | TCP_ACK, 65535);
+    sa.opt = (struct tcp_options){ .has_mss = true, .mss = 1460 };
+    probe_send(&p, &sa, NULL);
+    static const char data[3000];
+    CHECK_EQ(stack_send(p.stack, k, data, sizeof data, p.now), 3000);
+    struct tcp_segment s;
+    unsigned total = 0;
+    while (probe_recv(&p, &s)) {
+        CHECK(s.len <= 1000);
+        total += s.len;
+    }
+    CHECK_EQ(total, 3000);
+    probe_free(&p);
+}
