@@ -66,6 +66,7 @@ static void notify(void *ctx, struct sock *k)
     if (ps) {
         pthread_cond_broadcast(&ps->changed);
         eventfd_write(ps->fd, 1);
+        epoll_socket_changed(runtime_stack(rt), ps);
     }
 }
 
@@ -178,6 +179,7 @@ int psock_new_fd(struct sock *k, int flags, struct psock **out)
 
 void psock_remove(struct psock *ps)
 {
+    epoll_socket_closed(ps);
     __atomic_store_n(&table[ps->fd], NULL, __ATOMIC_RELEASE);
     pthread_cond_destroy(&ps->changed);
     free(ps);

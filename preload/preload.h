@@ -34,6 +34,7 @@ struct psock {
     uint64_t rcvtimeo_us, sndtimeo_us;  /* 0 = wait forever */
     bool linger_on;
     int linger_s;
+    struct ep_item *ep_items;   /* the epoll sets it is in (epoll.c) */
 };
 
 /* The process's runtime, started on first need; NULL with errno set (and
@@ -64,6 +65,13 @@ ssize_t errno_result(ssize_t r);
 /* A line on stderr if TUNTCP_LOG is at `level` or more. */
 void preload_log(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* epoll.c, with the runtime lock held: a socket's readiness changed; a
+ * socket is closed (it leaves every epoll set). Without the lock: an fd
+ * that may be an epoll instance is closed. */
+void epoll_socket_changed(struct stack *s, struct psock *ps);
+void epoll_socket_closed(struct psock *ps);
+void epoll_instance_closed(int epfd);
 
 /* The stack's address configuration (host order). */
 uint32_t preload_stack_addr(void);

@@ -258,6 +258,7 @@ EXPORT int close(int fd)
         psock_remove(ps);
         runtime_unlock(r);
     }
+    epoll_instance_closed(fd);
     return REAL(close)(fd);
 }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bats
+# Event-driven programs: epoll over stack sockets and kernel fds.
+
+load helpers
+
+@test "epoll: level- and edge-triggered, oneshot, RDHUP, mixed sets, closed fds, no busy waiting" {
+    tun_up
+    background socat TCP-LISTEN:9600,bind=$KERNEL,fork,reuseaddr EXEC:cat
+    wait_until listening "$KERNEL" 9600
+    run preloaded timeout 60 python3 "$ROOT/tests/tools/epoll_semantics.py" "$KERNEL" 9600
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "a python asyncio echo server under the preload serves 200 concurrent clients" {
+    background_preloaded python3 "$ROOT/tests/tools/asyncio_echo.py" "$STACK" 7
+    wait_until nsx nc -z "$STACK" 7
+    run nsx timeout 120 python3 "$ROOT/tests/tools/many_clients.py" "$STACK" 7 200 65536
+    [ "$status" -eq 0 ]
+    [ "$output" = "200 connections ok" ]
+}
