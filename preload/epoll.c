@@ -16,7 +16,7 @@
 
 #include "preload.h"
 
-#define MAX_EPOLLS 65536
+#define MAX_EPOLLS PRELOAD_MAX_FDS
 /* data.u64 of the wake eventfd in the kernel instance */
 #define WAKE_MARK 0x7475e7c9e90aa5e1ull
 #define ALWAYS (EPOLLERR | EPOLLHUP)   /* reported even if not asked for */
@@ -97,6 +97,11 @@ void epoll_socket_closed(struct psock *ps)
 {
     while (ps->ep_items)
         item_free(ps->ep_items);
+}
+
+bool preload_is_epoll(int fd)
+{
+    return fd >= 0 && fd < MAX_EPOLLS && epolls[fd];
 }
 
 void epoll_instance_closed(int epfd)

@@ -8,9 +8,12 @@
 
 #include "preload.h"
 
-/* The stack socket's file status flags; -1 if the call is the kernel's. */
-static int stack_fcntl(int fd, int cmd, void *arg)
+/* F_GETFL/F_SETFL answered for a stack socket, duplicates kept stack
+ * sockets, the rest the kernel's (through `real`: fcntl or fcntl64). */
+static int fcntl_common(int fd, int cmd, void *arg, int (*real)(int, int, ...))
 {
+    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+        return preload_dupfd(fd, cmd, (int)(long)arg);
     struct psock *ps = psock_get(fd);
     if (ps && cmd == F_GETFL)
         return O_RDWR | (ps->nonblock ? O_NONBLOCK : 0);
@@ -18,7 +21,7 @@ static int stack_fcntl(int fd, int cmd, void *arg)
         ps->nonblock = (long)arg & O_NONBLOCK;
         return 0;
     }
-    return -1;
+    return real(fd, cmd, arg);
 }
 
 EXPORT int fcntl(int fd, int cmd, ...)
@@ -27,8 +30,7 @@ EXPORT int fcntl(int fd, int cmd, ...)
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    int r = stack_fcntl(fd, cmd, arg);
-    return r >= 0 ? r : REAL(fcntl)(fd, cmd, arg);
+    return fcntl_common(fd, cmd, arg, REAL(fcntl));
 }
 
 /* glibc's name for fcntl with 64-bit offsets */
@@ -39,8 +41,7 @@ EXPORT int fcntl64(int fd, int cmd, ...)
     va_start(ap, cmd);
     void *arg = va_arg(ap, void *);
     va_end(ap);
-    int r = stack_fcntl(fd, cmd, arg);
-    return r >= 0 ? r : REAL(fcntl64)(fd, cmd, arg);
+    return fcntl_common(fd, cmd, arg, REAL(fcntl64));
 }
 
 EXPORT int ioctl(int fd, unsigned long request, ...)

@@ -12,7 +12,7 @@
 #include "config.h"
 #include "preload.h"
 
-#define MAX_FDS 65536
+#define MAX_FDS PRELOAD_MAX_FDS
 #define EXIT_LINGER_US (5 * 1000000ull)   /* what exit gives unsent data */
 #define EXIT_PEER_FIN_US (1000000ull)     /* and a peer yet to close */
 
@@ -79,12 +79,12 @@ static void drain_at_exit(void)
     runtime_lock(r);
     for (int fd = 0; fd < MAX_FDS; fd++) {
         struct psock *ps = table[fd];
-        if (!ps)
-            continue;
+        table[fd] = NULL;
+        if (!ps || ps->fd != fd)
+            continue;   /* none, or a dup: the socket is closed once */
         /* SO_LINGER with a zero timeout resets, as close would */
         bool reset = ps->linger_on && ps->linger_s <= 0;
         (reset ? stack_abort : stack_close)(runtime_stack(r), ps->k, runtime_now());
-        table[fd] = NULL;
     }
     runtime_unlock(r);
     /* First what we owe: data and our FIN. Then a short wait for peers
@@ -141,6 +141,7 @@ static int install_at(int fd, struct sock *k, struct psock **out)
         return -ENOMEM;
     ps->k = k;
     ps->fd = fd;
+    ps->refs = 1;
     runtime_cond_init(&ps->changed);
     stack_sock_set_user(k, ps);
     __atomic_store_n(&table[fd], ps, __ATOMIC_RELEASE);
@@ -183,6 +184,32 @@ void psock_remove(struct psock *ps)
     __atomic_store_n(&table[ps->fd], NULL, __ATOMIC_RELEASE);
     pthread_cond_destroy(&ps->changed);
     free(ps);
+}
+
+void psock_add_fd(struct psock *ps, int fd)
+{
+    if (fd < 0 || fd >= MAX_FDS)
+        return;
+    ps->refs++;
+    __atomic_store_n(&table[fd], ps, __ATOMIC_RELEASE);
+}
+
+bool psock_drop_fd(struct psock *ps, int fd)
+{
+    if (ps->refs == 1)
+        return true;
+    ps->refs--;
+    __atomic_store_n(&table[fd], NULL, __ATOMIC_RELEASE);
+    if (ps->fd == fd) {
+        /* signal through one of the fds that remain (dups share the
+         * eventfd) */
+        for (int i = 0; i < MAX_FDS; i++)
+            if (table[i] == ps) {
+                ps->fd = i;
+                break;
+            }
+    }
+    return false;
 }
 
 void psock_drain(struct psock *ps)

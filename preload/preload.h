@@ -13,6 +13,9 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* fds at or above this are never stack sockets or tracked epolls */
+#define PRELOAD_MAX_FDS 65536
+
 /* The next definition of a libc function (the real one), resolved on first
  * use: calls may come before any constructor of ours has run. */
 #define REAL(fn)                                                           \
@@ -29,7 +32,8 @@
 struct psock {
     struct sock *k;
     pthread_cond_t changed;     /* broadcast when readiness changes */
-    int fd;
+    int fd;                     /* one of its fds, to signal the eventfd */
+    unsigned refs;              /* fds referring to it (dup) */
     bool nonblock;
     uint64_t rcvtimeo_us, sndtimeo_us;  /* 0 = wait forever */
     bool linger_on;
@@ -49,8 +53,12 @@ int psock_install(int fd, struct sock *k, bool replace, struct psock **out);
 int psock_new_fd(struct sock *k, int flags, struct psock **out);
 /* Resets the fd's readiness signal, before looking at the socket. */
 void psock_drain(struct psock *ps);
-/* Forgets fd (before the fd itself is closed). */
+/* Forgets the socket (its last fd is being closed). */
 void psock_remove(struct psock *ps);
+/* fd now refers to ps too (dup): runtime lock held. */
+void psock_add_fd(struct psock *ps, int fd);
+/* fd no longer refers to ps; true if it was the last (runtime lock held). */
+bool psock_drop_fd(struct psock *ps, int fd);
 
 /* Runs op under the runtime lock until it stops returning -EAGAIN, waiting
  * for a readiness change in between (unless nonblocking): the result of
@@ -72,6 +80,10 @@ void preload_log(enum log_level level, const char *fmt, ...)
 void epoll_socket_changed(struct stack *s, struct psock *ps);
 void epoll_socket_closed(struct psock *ps);
 void epoll_instance_closed(int epfd);
+/* fd is an epoll instance that holds stack sockets. */
+bool preload_is_epoll(int fd);
+/* F_DUPFD / F_DUPFD_CLOEXEC, keeping a stack socket's new fd (dup.c). */
+int preload_dupfd(int oldfd, int cmd, int minfd);
 
 /* The stack's address configuration (host order). */
 uint32_t preload_stack_addr(void);

@@ -231,6 +231,16 @@ EXPORT int shutdown(int fd, int how)
     return (int)errno_result(psock_run(ps, shutdown_op, &how, true, 0));
 }
 
+/* Drops fd from ps; true if it was the socket's last fd. */
+static bool psock_last_fd(struct psock *ps, int fd)
+{
+    struct runtime *r = preload_runtime();
+    runtime_lock(r);
+    bool last = psock_drop_fd(ps, fd);
+    runtime_unlock(r);
+    return last;
+}
+
 /* SO_LINGER: done once our data and FIN are acknowledged. */
 static ssize_t lingered_op(struct stack *s, struct psock *ps, void *arg)
 {
@@ -242,6 +252,8 @@ static ssize_t lingered_op(struct stack *s, struct psock *ps, void *arg)
 EXPORT int close(int fd)
 {
     struct psock *ps = psock_get(fd);
+    if (ps && !psock_last_fd(ps, fd))
+        ps = NULL;   /* a dup remains: the socket stays open */
     if (ps) {
         struct runtime *r = preload_runtime();
         bool reset = ps->linger_on && ps->linger_s <= 0;

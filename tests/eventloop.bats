@@ -19,3 +19,12 @@ load helpers
     [ "$status" -eq 0 ]
     [ "$output" = "200 connections ok" ]
 }
+
+@test "dup, dup2, F_DUPFD and close_range keep Linux's meaning for stack sockets" {
+    tun_up
+    background socat TCP-LISTEN:9700,bind=$KERNEL,fork,reuseaddr EXEC:cat
+    wait_until listening "$KERNEL" 9700
+    run preloaded timeout 60 python3 "$ROOT/tests/tools/dup_semantics.py" "$KERNEL" 9700
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
