@@ -1,9 +1,12 @@
-/* O_NONBLOCK on a stack socket: fcntl(F_GETFL/F_SETFL) and
- * ioctl(FIONBIO) record it for the socket; the eventfd behind the fd stays
- * nonblocking (the interposer reads it). Everything else is the kernel's. */
+/* fcntl and ioctl on stack sockets: O_NONBLOCK (F_GETFL/F_SETFL, FIONBIO)
+ * is recorded for the socket, as the eventfd behind the fd stays
+ * nonblocking (the interposer reads it); F_DUPFD keeps a stack socket;
+ * FIONREAD/SIOCINQ and SIOCOUTQ come from the connection. Everything
+ * else is the kernel's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 
 #include "preload.h"
@@ -51,13 +54,29 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
     void *arg = va_arg(ap, void *);
     va_end(ap);
     struct psock *ps = psock_get(fd);
-    if (ps && request == FIONBIO) {
-        if (!arg) {
-            errno = EFAULT;
-            return -1;
-        }
+    if (!ps || (request != FIONBIO && request != FIONREAD && request != SIOCOUTQ))
+        return REAL(ioctl)(fd, request, arg);
+    if (!arg) {
+        errno = EFAULT;
+        return -1;
+    }
+    if (request == FIONBIO) {
         ps->nonblock = *(int *)arg != 0;
         return 0;
     }
-    return REAL(ioctl)(fd, request, arg);
+    /* FIONREAD (SIOCINQ): bytes ready to read; SIOCOUTQ: bytes not yet
+     * acknowledged. Linux: EINVAL on a listening socket. */
+    struct runtime *r = preload_runtime();
+    runtime_lock(r);
+    struct stack *s = runtime_stack(r);
+    const struct tcp_conn *c = stack_sock_conn(s, ps->k);
+    bool listening = stack_sock_state(s, ps->k) == TCP_LISTEN;
+    int v = !c ? 0 : request == FIONREAD ? (int)tcp_readable(c) : (int)c->sndbuf.len;
+    runtime_unlock(r);
+    if (listening) {
+        errno = EINVAL;
+        return -1;
+    }
+    *(int *)arg = v;
+    return 0;
 }

@@ -45,10 +45,14 @@ static int stack_revents(struct pollfd *fds, nfds_t n, short *revents)
     return ready;
 }
 
-EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+/* poll and ppoll: a negative timeout waits forever. */
+static int poll_common(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigset_t *sigmask)
 {
-    if (!has_stack_fd(fds, n))
-        return REAL(poll)(fds, n, timeout);
+    struct timespec ts;
+    if (!has_stack_fd(fds, n)) {
+        ts = (struct timespec){ (time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000) };
+        return REAL(ppoll)(fds, n, timeout_ns < 0 ? NULL : &ts, sigmask);
+    }
     struct pollfd *k = malloc(n * sizeof *k);
     short *revents = malloc(n * sizeof *revents);
     if (!k || !revents) {
@@ -57,7 +61,7 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
         errno = ENOMEM;
         return -1;
     }
-    uint64_t end = timeout > 0 ? runtime_now() + (uint64_t)timeout * 1000u : 0;
+    uint64_t end = timeout_ns > 0 ? runtime_now() + (uint64_t)timeout_ns / 1000u : 0;
     int result;
     for (;;) {
         int ready = stack_revents(fds, n, revents);
@@ -66,15 +70,15 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
             if (psock_get(fds[i].fd))
                 k[i].events = POLLIN;   /* its eventfd: a change to look at */
         }
-        int wait = timeout;
+        int64_t wait_ns = timeout_ns;
         if (ready)
-            wait = 0;
-        else if (timeout > 0) {
+            wait_ns = 0;
+        else if (timeout_ns > 0) {
             uint64_t now = runtime_now();
-            wait = now >= end ? 0 : (int)((end - now + 999) / 1000);
+            wait_ns = now >= end ? 0 : (int64_t)(end - now) * 1000;
         }
-        int rc = REAL(poll)(k, n, wait);
-        if (rc < 0) {
+        ts = (struct timespec){ (time_t)(wait_ns / 1000000000), (long)(wait_ns % 1000000000) };
+        if (REAL(ppoll)(k, n, wait_ns < 0 ? NULL : &ts, sigmask) < 0) {
             result = -1;
             break;
         }
@@ -83,7 +87,7 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
             fds[i].revents = psock_get(fds[i].fd) ? revents[i] : k[i].revents;
             result += fds[i].revents != 0;
         }
-        if (result || wait == 0)
+        if (result || wait_ns == 0)
             break;
         /* an eventfd woke us: look at the stack sockets again */
     }
@@ -92,18 +96,57 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
     return result;
 }
 
-EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
+static int64_t ts_to_ns(const struct timespec *ts)
 {
-    bool ours = false;
-    for (int fd = 0; fd < nfds && !ours; fd++)
-        ours = psock_get(fd) && ((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
-                                 (ex && FD_ISSET(fd, ex)));
-    if (!ours)
-        return REAL(select)(nfds, rd, wr, ex, tv);
-    if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)) {
-        errno = EINVAL;
-        return -1;
-    }
+    return ts ? (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec : -1;
+}
+
+EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    return poll_common(fds, n, timeout < 0 ? -1 : (int64_t)timeout * 1000000, NULL);
+}
+
+EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
+                 const sigset_t *sigmask)
+{
+    return poll_common(fds, n, ts_to_ns(timeout), sigmask);
+}
+
+/* glibc's _FORTIFY_SOURCE checks: the array must hold n entries */
+extern void __chk_fail(void) __attribute__((noreturn));
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
+                const sigset_t *sigmask, size_t fdslen);
+
+EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+    if (fdslen / sizeof *fds < n)
+        __chk_fail();
+    return poll(fds, n, timeout);
+}
+
+EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
+                       const sigset_t *sigmask, size_t fdslen)
+{
+    if (fdslen / sizeof *fds < n)
+        __chk_fail();
+    return ppoll(fds, n, timeout, sigmask);
+}
+
+static bool sets_have_stack_fd(int nfds, fd_set *rd, fd_set *wr, fd_set *ex)
+{
+    for (int fd = 0; fd < nfds; fd++)
+        if (psock_get(fd) && ((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
+                              (ex && FD_ISSET(fd, ex))))
+            return true;
+    return false;
+}
+
+/* select and pselect over poll_common; `tv` (select's) gets the time not
+ * slept written back, as Linux does. */
+static int select_common(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, int64_t timeout_ns,
+                         const sigset_t *sigmask, struct timeval *tv)
+{
     struct pollfd *p = malloc((size_t)nfds * sizeof *p);
     if (!p) {
         errno = ENOMEM;
@@ -118,8 +161,7 @@ EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *
             p[n++] = (struct pollfd){ .fd = fd, .events = ev };
     }
     uint64_t start = runtime_now();
-    int ms = tv ? (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000) : -1;
-    int rc = poll(p, n, ms);
+    int rc = poll_common(p, n, timeout_ns, sigmask);
     if (rc >= 0) {
         /* Linux's mapping (fs/select.c POLLIN_SET, POLLOUT_SET, POLLEX_SET) */
         rc = 0;
@@ -154,4 +196,24 @@ EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *
     }
     free(p);
     return rc;
+}
+
+EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
+{
+    if (!sets_have_stack_fd(nfds, rd, wr, ex))
+        return REAL(select)(nfds, rd, wr, ex, tv);
+    if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)) {
+        errno = EINVAL;
+        return -1;
+    }
+    int64_t ns = tv ? (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000 : -1;
+    return select_common(nfds, rd, wr, ex, ns, NULL, tv);
+}
+
+EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *ts,
+                   const sigset_t *sigmask)
+{
+    if (!sets_have_stack_fd(nfds, rd, wr, ex))
+        return REAL(pselect)(nfds, rd, wr, ex, ts, sigmask);
+    return select_common(nfds, rd, wr, ex, ts_to_ns(ts), sigmask, NULL);
 }

@@ -93,6 +93,46 @@ static int set_opt(struct psock *ps, int level, int name, const void *val, sockl
     return rc;
 }
 
+/* Linux's numbering of the states in struct tcp_info (net/tcp_states.h) */
+static uint8_t linux_state(enum tcp_state s)
+{
+    static const uint8_t map[] = {
+        [TCP_CLOSED] = 7, [TCP_LISTEN] = 10, [TCP_SYN_SENT] = 2, [TCP_SYN_RECEIVED] = 3,
+        [TCP_ESTABLISHED] = 1, [TCP_FIN_WAIT_1] = 4, [TCP_FIN_WAIT_2] = 5,
+        [TCP_CLOSE_WAIT] = 8, [TCP_CLOSING] = 11, [TCP_LAST_ACK] = 9, [TCP_TIME_WAIT] = 6,
+    };
+    return map[s];
+}
+
+/* TCP_INFO with the fields the stack knows; the rest stay zero. */
+static int get_tcp_info(struct stack *s, struct psock *ps, void *val, socklen_t *len)
+{
+    struct tcp_info ti = { 0 };
+    ti.tcpi_state = linux_state(stack_sock_state(s, ps->k));
+    const struct tcp_conn *c = stack_sock_conn(s, ps->k);
+    if (c) {
+        uint32_t mss = c->snd_mss ? c->snd_mss : 1;
+        ti.tcpi_retransmits = (uint8_t)c->backoff;
+        ti.tcpi_backoff = (uint8_t)c->backoff;
+        ti.tcpi_options = (c->ts_on ? TCPI_OPT_TIMESTAMPS : 0) | (c->ws_on ? TCPI_OPT_WSCALE : 0);
+        ti.tcpi_snd_wscale = c->snd_wscale & 15;
+        ti.tcpi_rcv_wscale = c->rcv_wscale & 15;
+        ti.tcpi_rto = (uint32_t)c->rto_us;
+        ti.tcpi_snd_mss = c->snd_mss;
+        ti.tcpi_rcv_mss = c->snd_mss;
+        ti.tcpi_unacked = (c->snd_max - c->snd_una + mss - 1) / mss;
+        ti.tcpi_rtt = (uint32_t)c->srtt_us;
+        ti.tcpi_rttvar = (uint32_t)c->rttvar_us;
+        ti.tcpi_snd_ssthresh = c->ssthresh / mss;
+        ti.tcpi_snd_cwnd = c->cwnd / mss;
+        ti.tcpi_advmss = c->host->cfg->mss;
+        ti.tcpi_rcv_space = c->rcvbuf.cap;
+        ti.tcpi_total_retrans = c->host->stats.retrans_segs > UINT32_MAX
+                                    ? UINT32_MAX : (uint32_t)c->host->stats.retrans_segs;
+    }
+    return put_opt(val, len, &ti, sizeof ti);
+}
+
 static int get_opt(struct psock *ps, int level, int name, void *val, socklen_t *len)
 {
     struct runtime *r = preload_runtime();
@@ -122,6 +162,11 @@ static int get_opt(struct psock *ps, int level, int name, void *val, socklen_t *
             runtime_unlock(r);
             return put_opt(val, len, &v, sizeof v);
         }
+    } else if (level == IPPROTO_TCP && name == TCP_INFO) {
+        runtime_lock(r);
+        int rc = get_tcp_info(s, ps, val, len);
+        runtime_unlock(r);
+        return rc;
     } else if (level == IPPROTO_TCP && name == TCP_MAXSEG) {
         /* Linux: the MSS in use once connected, else the user's or 536 */
         runtime_lock(r);

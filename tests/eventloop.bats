@@ -28,3 +28,12 @@ load helpers
     echo "$output"
     [ "$status" -eq 0 ]
 }
+
+@test "fcntl flags, FIONREAD, SIOCOUTQ and TCP_INFO on stack sockets" {
+    tun_up
+    background socat TCP-LISTEN:9800,bind=$KERNEL,fork,reuseaddr EXEC:cat
+    wait_until listening "$KERNEL" 9800
+    run preloaded timeout 60 python3 "$ROOT/tests/tools/io_controls.py" "$KERNEL" 9800
+    echo "$output"
+    [ "$status" -eq 0 ]
+}

@@ -1,0 +1,60 @@
+"""FIONREAD, SIOCOUTQ, TCP_INFO and fcntl flags on a stack socket, from
+inside a preloaded process against a kernel echo server at HOST:PORT."""
+import array
+import fcntl
+import os
+import socket
+import struct
+import sys
+import termios
+import time
+
+host, port = sys.argv[1], int(sys.argv[2])
+SIOCOUTQ = termios.TIOCOUTQ
+failed = []
+
+
+def check(name, cond):
+    print(("ok   " if cond else "FAIL ") + name, flush=True)
+    if not cond:
+        failed.append(name)
+
+
+def ioctl_int(fd, request):
+    buf = array.array("i", [0])
+    fcntl.ioctl(fd, request, buf, True)
+    return buf[0]
+
+
+s = socket.create_connection((host, port), timeout=10)
+s.settimeout(None)
+check("F_GETFL: blocking", not fcntl.fcntl(s.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK)
+s.setblocking(False)
+check("F_GETFL after setblocking(False): O_NONBLOCK", fcntl.fcntl(s.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK)
+s.setblocking(True)
+s.sendall(b"12345")
+deadline = time.monotonic() + 5
+while ioctl_int(s.fileno(), termios.FIONREAD) < 5 and time.monotonic() < deadline:
+    time.sleep(0.01)
+check("FIONREAD counts the bytes ready", ioctl_int(s.fileno(), termios.FIONREAD) == 5)
+s.recv(5)
+check("FIONREAD is 0 once read", ioctl_int(s.fileno(), termios.FIONREAD) == 0)
+while ioctl_int(s.fileno(), SIOCOUTQ) and time.monotonic() < deadline:
+    time.sleep(0.01)
+check("SIOCOUTQ is 0 once all is acknowledged", ioctl_int(s.fileno(), SIOCOUTQ) == 0)
+info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+state = info[0]
+rto, = struct.unpack_from("I", info, 8)
+snd_mss, = struct.unpack_from("I", info, 16)
+rtt, = struct.unpack_from("I", info, 68)
+cwnd, = struct.unpack_from("I", info, 80)
+check("TCP_INFO: ESTABLISHED, RTO, MSS, RTT and cwnd", state == 1 and rto >= 200000 and snd_mss > 0 and rtt > 0 and cwnd >= 10)
+listener = socket.socket()
+listener.bind((s.getsockname()[0], 0))
+listener.listen()
+try:
+    ioctl_int(listener.fileno(), termios.FIONREAD)
+    check("FIONREAD on a listener is EINVAL", False)
+except OSError as e:
+    check("FIONREAD on a listener is EINVAL", e.errno == 22)
+sys.exit(1 if failed else 0)
