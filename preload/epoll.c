@@ -99,6 +99,13 @@ void epoll_socket_closed(struct psock *ps)
         item_free(ps->ep_items);
 }
 
+void epoll_forget_after_fork(void)
+{
+    /* the items name the parent's sockets; the kernel instances keep only
+     * a wake eventfd nobody signals */
+    memset(epolls, 0, sizeof epolls);
+}
+
 bool preload_is_epoll(int fd)
 {
     return fd >= 0 && fd < MAX_EPOLLS && epolls[fd];

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -22,11 +23,49 @@ static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct runtime *rt;
 static int start_errno;
 
+/* fork: the lock is taken around it, so that the child never inherits it
+ * held by a thread it does not have. The stack thread does not exist in
+ * the child, so the parent's stack sockets cannot be the child's: each
+ * becomes an unconnected kernel TCP socket at the same fd (reads
+ * ENOTCONN, writes EPIPE, close as usual), and a socket the child makes
+ * starts a stack of its own. The parent goes on serving them. */
+static void fork_prepare(void)
+{
+    if (rt)
+        runtime_lock(rt);
+}
+
+static void fork_parent(void)
+{
+    if (rt)
+        runtime_unlock(rt);
+}
+
+static void fork_child(void)
+{
+    if (!rt)
+        return;
+    runtime_release_after_fork(rt);
+    rt = NULL;
+    epoll_forget_after_fork();
+    for (int fd = 0; fd < MAX_FDS; fd++) {
+        if (!table[fd])
+            continue;
+        table[fd] = NULL;
+        int k = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (k >= 0) {
+            dup3(k, fd, (REAL(fcntl)(fd, F_GETFD) & FD_CLOEXEC) ? O_CLOEXEC : 0);
+            REAL(close)(k);
+        }
+    }
+}
+
 /* Read the configuration as the program loads: a bad value stops it
  * before it runs (nothing else happens at load time). */
 __attribute__((constructor)) static void preload_init(void)
 {
     config_read(&config);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 void preload_log(enum log_level level, const char *fmt, ...)

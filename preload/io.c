@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -193,4 +194,60 @@ EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int 
     if (len > buflen)
         __chk_fail();
     return recvfrom(fd, buf, len, flags, sa, salen);
+}
+
+/* sendfile to a stack socket: the file's bytes read here and sent as a
+ * write would be (Linux: at most 0x7ffff000 bytes, the offset advanced by
+ * what was sent, a blocking socket sending it all). */
+static ssize_t psock_sendfile(struct psock *ps, int in_fd, off64_t *offset, size_t count)
+{
+    if (count > 0x7ffff000)
+        count = 0x7ffff000;
+    char buf[65536];
+    size_t done = 0;
+    while (done < count) {
+        size_t want = count - done < sizeof buf ? count - done : sizeof buf;
+        ssize_t n = offset ? pread64(in_fd, buf, want, *offset + (off64_t)done)
+                           : REAL(read)(in_fd, buf, want);
+        if (n <= 0) {
+            if (n < 0 && !done)
+                return -1;
+            break;
+        }
+        ssize_t w = psock_send(ps, buf, (size_t)n, 0);
+        if (w > 0)
+            done += (size_t)w;
+        if (w < n) {
+            /* a nonblocking socket took less: without an offset the
+             * file position must not run ahead of what was sent */
+            if (!offset && w < n)
+                lseek64(in_fd, (off64_t)(w > 0 ? w : 0) - n, SEEK_CUR);
+            if (w < 0 && !done)
+                return errno_result(w);
+            break;
+        }
+    }
+    if (offset)
+        *offset += (off64_t)done;
+    return (ssize_t)done;
+}
+
+EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+{
+    struct psock *ps = psock_get(out_fd);
+    if (!ps)
+        return REAL(sendfile)(out_fd, in_fd, offset, count);
+    off64_t off = offset ? *offset : 0;
+    ssize_t n = psock_sendfile(ps, in_fd, offset ? &off : NULL, count);
+    if (offset)
+        *offset = (off_t)off;
+    return n;
+}
+
+/* what programs built with 64-bit file offsets call */
+EXPORT ssize_t sendfile64(int out_fd, int in_fd, off64_t *offset, size_t count)
+{
+    struct psock *ps = psock_get(out_fd);
+    return ps ? psock_sendfile(ps, in_fd, offset, count)
+              : REAL(sendfile64)(out_fd, in_fd, offset, count);
 }

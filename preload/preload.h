@@ -80,6 +80,8 @@ void preload_log(enum log_level level, const char *fmt, ...)
 void epoll_socket_changed(struct stack *s, struct psock *ps);
 void epoll_socket_closed(struct psock *ps);
 void epoll_instance_closed(int epfd);
+/* In a forked child: the parent's epoll bookkeeping is not the child's. */
+void epoll_forget_after_fork(void);
 /* fd is an epoll instance that holds stack sockets. */
 bool preload_is_epoll(int fd);
 /* F_DUPFD / F_DUPFD_CLOEXEC, keeping a stack socket's new fd (dup.c). */

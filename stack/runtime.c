@@ -180,6 +180,13 @@ void runtime_cond_init(pthread_cond_t *cond)
     pthread_condattr_destroy(&a);
 }
 
+void runtime_release_after_fork(struct runtime *rt)
+{
+    pthread_mutex_unlock(&rt->lock);
+    close(rt->wake_fd);
+    tun_close(&rt->tun);
+}
+
 void runtime_drain(struct runtime *rt, uint64_t max_us, bool peer_fin)
 {
     uint64_t end = runtime_now() + max_us;

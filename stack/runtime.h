@@ -39,6 +39,9 @@ void runtime_unlock(struct runtime *rt);
 bool runtime_wait(struct runtime *rt, pthread_cond_t *cond, uint64_t deadline);
 /* A condition variable for runtime_wait (on the monotonic clock). */
 void runtime_cond_init(pthread_cond_t *cond);
+/* In a forked child, which has no stack thread: lets go of the lock taken
+ * before the fork and of the parent's TUN fd (the memory stays). */
+void runtime_release_after_fork(struct runtime *rt);
 /* Monotonic microseconds: the stack's clock. */
 uint64_t runtime_now(void);
 /* Waits (unlocked, up to max_us) until no connection is still delivering

@@ -37,3 +37,13 @@ load helpers
     echo "$output"
     [ "$status" -eq 0 ]
 }
+
+@test "fork: the child gets unconnected sockets in place of the stack's, the parent carries on" {
+    tun_up
+    background socat TCP-LISTEN:9950,bind=$KERNEL,fork,reuseaddr EXEC:cat
+    wait_until listening "$KERNEL" 9950
+    run preloaded timeout 30 python3 "$ROOT/tests/tools/fork_semantics.py" "$KERNEL" 9950
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "child: 0" ]
+    [ "${lines[1]}" = "parent: after" ]
+}
