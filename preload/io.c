@@ -34,8 +34,18 @@ static ssize_t psock_recv(struct psock *ps, void *buf, size_t len, int flags)
     if (flags & MSG_OOB)
         return -EOPNOTSUPP;   /* urgent data is delivered in line */
     bool nonblock = ps->nonblock || (flags & MSG_DONTWAIT);
-    /* MSG_WAITALL: wait until len bytes, end of stream or an error */
-    bool all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && !nonblock;
+    /* A blocking read waits for min(SO_RCVLOWAT, len) bytes, MSG_WAITALL
+     * for len; either stops at end of stream or an error (Linux's
+     * sock_rcvlowat target). */
+    size_t target = 1;
+    if (!nonblock && !(flags & MSG_PEEK)) {
+        struct runtime *r = preload_runtime();
+        int lowat = 1;
+        runtime_lock(r);
+        stack_getopt(runtime_stack(r), ps->k, STACK_OPT_RCVLOWAT, &lowat);
+        runtime_unlock(r);
+        target = (flags & MSG_WAITALL) ? len : ((size_t)lowat < len ? (size_t)lowat : len);
+    }
     size_t done = 0;
     do {
         struct xfer x = { (char *)buf + done, len - done, flags };
@@ -43,7 +53,7 @@ static ssize_t psock_recv(struct psock *ps, void *buf, size_t len, int flags)
         if (r <= 0)
             return done ? (ssize_t)done : r;
         done += (size_t)r;
-    } while (all && done < len);
+    } while (done < target);
     return (ssize_t)done;
 }
 

@@ -45,11 +45,13 @@ static int stack_option(int level, int name)
         case SO_KEEPALIVE: return STACK_OPT_KEEPALIVE;
         case SO_SNDBUF: return STACK_OPT_SNDBUF;
         case SO_RCVBUF: return STACK_OPT_RCVBUF;
+        case SO_RCVLOWAT: return STACK_OPT_RCVLOWAT;
         }
     } else if (level == IPPROTO_TCP) {
         switch (name) {
         case TCP_NODELAY: return STACK_OPT_NODELAY;
         case TCP_MAXSEG: return STACK_OPT_MAXSEG;
+        case TCP_CORK: return STACK_OPT_CORK;
         case TCP_KEEPIDLE: return STACK_OPT_KEEPIDLE;
         case TCP_KEEPINTVL: return STACK_OPT_KEEPINTVL;
         case TCP_KEEPCNT: return STACK_OPT_KEEPCNT;

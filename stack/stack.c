@@ -114,6 +114,7 @@ struct sock *sock_new(struct stack *s)
         .sndbuf = t->sndbuf, .rcvbuf = t->rcvbuf,
         .ka_idle_us = t->keepalive_idle_us, .ka_intvl_us = t->keepalive_intvl_us,
         .ka_cnt = t->keepalive_cnt,
+        .rcvlowat = 1,
     };
     k->heap_idx = SIZE_MAX;
     hlist_add(&s->all, &k->all_node);
@@ -199,6 +200,7 @@ int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
     c->ka_intvl_us = k->opts.ka_intvl_us;
     c->ka_cnt = k->opts.ka_cnt;
     c->mss_clamp = k->opts.maxseg;
+    c->cork = k->opts.cork;
     return 0;
 }
 

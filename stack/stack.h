@@ -121,6 +121,8 @@ enum stack_opt {
     STACK_OPT_KEEPIDLE, STACK_OPT_KEEPINTVL, STACK_OPT_KEEPCNT, /* seconds, count */
     STACK_OPT_SNDBUF, STACK_OPT_RCVBUF,   /* bytes */
     STACK_OPT_MAXSEG,       /* MSS limit for connections not yet open; 0 = none */
+    STACK_OPT_CORK,         /* TCP_CORK */
+    STACK_OPT_RCVLOWAT,     /* SO_RCVLOWAT: POLLIN from this many bytes */
 };
 /* -EINVAL for a bad value. Buffer sizes apply to a connection not yet
  * established and to connections later accepted from a listener. */

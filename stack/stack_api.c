@@ -223,6 +223,9 @@ unsigned stack_poll(struct stack *s, struct sock *k)
         break;
     }
     unsigned mask = tcp_poll(&k->conn);
+    /* SO_RCVLOWAT: readable from that many bytes (or at end of stream) */
+    if ((mask & POLLIN) && !(mask & POLLRDHUP) && tcp_readable(&k->conn) < k->opts.rcvlowat)
+        mask &= ~(unsigned)POLLIN;
     if (k->shut_rd) {
         mask |= POLLIN | POLLRDHUP;
         if (k->conn.fin_queued)
@@ -318,6 +321,17 @@ int stack_setopt(struct stack *s, struct sock *k, enum stack_opt opt, int value,
         if (k->kind == SOCK_CONN && k->conn.state < TCP_SYN_SENT)
             k->conn.mss_clamp = o->maxseg;
         return 0;
+    case STACK_OPT_CORK:
+        o->cork = value != 0;
+        if (k->kind == SOCK_CONN)
+            tcp_set_cork(&k->conn, o->cork, now);
+        sock_settle(s, k);
+        return 0;
+    case STACK_OPT_RCVLOWAT:
+        /* Linux (sock_setsockopt): negative means INT_MAX, 0 means 1 */
+        o->rcvlowat = value < 0 ? INT32_MAX : value == 0 ? 1 : (uint32_t)value;
+        sock_settle(s, k);
+        return 0;
     case STACK_OPT_SNDBUF:
     case STACK_OPT_RCVBUF: {
         uint32_t v = value < BUF_MIN ? BUF_MIN : (uint32_t)value > BUF_MAX ? BUF_MAX : (uint32_t)value;
@@ -354,6 +368,8 @@ int stack_getopt(struct stack *s, struct sock *k, enum stack_opt opt, int *value
     case STACK_OPT_SNDBUF: *value = (int)o->sndbuf; return 0;
     case STACK_OPT_RCVBUF: *value = (int)o->rcvbuf; return 0;
     case STACK_OPT_MAXSEG: *value = o->maxseg; return 0;
+    case STACK_OPT_CORK: *value = o->cork; return 0;
+    case STACK_OPT_RCVLOWAT: *value = (int)o->rcvlowat; return 0;
     default: return -ENOPROTOOPT;
     }
 }

@@ -26,6 +26,8 @@ struct sock_opts {
     uint64_t ka_idle_us, ka_intvl_us;
     unsigned ka_cnt;
     uint16_t maxseg;             /* TCP_MAXSEG, 0 = none */
+    bool cork;                   /* TCP_CORK */
+    uint32_t rcvlowat;           /* SO_RCVLOWAT, at least 1 */
 };
 
 struct sock {

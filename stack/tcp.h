@@ -152,6 +152,8 @@ struct tcp_conn {
 
     /* Options set by the user. */
     bool nodelay;           /* Nagle off (RFC 9293 3.7.4) */
+    bool cork;              /* Linux TCP_CORK: only full segments, until
+                               uncorked or the persist timer (>= 200 ms) */
     bool keepalive;         /* RFC 1122 4.2.3.6 */
     uint64_t ka_idle_us, ka_intvl_us;
     unsigned ka_cnt;
@@ -222,6 +224,7 @@ int tcp_take_error(struct tcp_conn *c);
 unsigned tcp_poll(const struct tcp_conn *c);
 /* Options. */
 void tcp_set_nodelay(struct tcp_conn *c, bool on, uint64_t now);
+void tcp_set_cork(struct tcp_conn *c, bool on, uint64_t now);
 void tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t now);
 /* The connection is over: CLOSED after having been used, or never opened. */
 static inline bool tcp_is_closed(const struct tcp_conn *c)

@@ -187,6 +187,14 @@ unsigned tcp_poll(const struct tcp_conn *c)
     return mask;
 }
 
+void tcp_set_cork(struct tcp_conn *c, bool on, uint64_t now)
+{
+    c->cork = on;
+    /* Linux: uncorking sends what was held back */
+    if (!on && tcp_synchronized(c))
+        tcp_output(c, now);
+}
+
 void tcp_set_nodelay(struct tcp_conn *c, bool on, uint64_t now)
 {
     c->nodelay = on;

@@ -125,6 +125,10 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
         if (len < c->snd_mss && !retransmission && !fin && !c->nodelay &&
             inflight > 0)
             return false;
+        /* TCP_CORK (Linux): a short segment waits to be filled; the
+         * persist timer sends it if it waits too long */
+        if (c->cork && len < c->snd_mss && !retransmission && !fin)
+            return false;
     }
     if (len == 0 && !fin)
         return false;

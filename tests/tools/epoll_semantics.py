@@ -79,6 +79,24 @@ try:
 except OSError as e:
     check("a closed fd has left the set (EBADF)", e.errno == 9)
 
+t = connect()
+ep2 = select.epoll()
+ep.register(t.fileno(), select.EPOLLIN)
+ep2.register(t.fileno(), select.EPOLLIN)
+t.send(b"two sets")
+time.sleep(0.1)
+check("one socket in two epoll sets: both report it",
+      t.fileno() in dict(ep.poll(1)) and t.fileno() in dict(ep2.poll(1)))
+other = connect()
+os.dup2(other.fileno(), t.fileno())     # t's socket is closed by dup2
+other.send(b"x")
+time.sleep(0.1)
+ev = dict(ep.poll(0.2))
+check("dup2 over a watched fd takes the old socket out of the set",
+      all(fd != t.fileno() or m & select.EPOLLIN for fd, m in ev.items()))
+ep.unregister(t.fileno()) if t.fileno() in ev else None
+ep2.close()
+
 w2 = connect()
 ep.register(w2.fileno(), select.EPOLLOUT)
 check("EPOLLOUT on a connected socket", wait_readable(ep).get(w2.fileno(), 0) & select.EPOLLOUT)

@@ -475,3 +475,40 @@ TEST(stack_maxseg_limits_the_announced_and_the_sent_segment_size)
     CHECK_EQ(total, 3000);
     probe_free(&p);
 }
+
+TEST(linux_tcp_cork_holds_short_segments_until_uncorked)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_CORK, 1, p.now), 0);
+    static const char data[2000];
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 100, p.now), 100);
+    CHECK(probe_silent(&p));                          /* corked: held */
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 1400, p.now), 1400);
+    struct tcp_segment s;
+    CHECK(expect_seg(&p, &s, TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(s.len, 1460);                            /* one full segment */
+    c.rcv_nxt += 1460;
+    peer_send_ack(&p, &c, 65535);
+    CHECK(probe_silent(&p));                          /* nothing in flight, still held */
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_CORK, 0, p.now), 0);
+    CHECK(expect_seg(&p, &s, TCP_ACK | TCP_PSH, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(s.len, 40);                              /* the rest at uncork */
+    probe_free(&p);
+}
+
+TEST(linux_so_rcvlowat_sets_when_a_socket_is_readable)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_RCVLOWAT, 10, p.now), 0);
+    peer_send_data(&p, &c, "12345", 5, TCP_PSH);
+    CHECK(!(stack_poll(p.stack, c.sock) & POLLIN));
+    peer_send_data(&p, &c, "67890", 5, TCP_PSH);
+    CHECK(stack_poll(p.stack, c.sock) & POLLIN);
+    probe_free(&p);
+}
