@@ -92,9 +92,7 @@ os.dup2(other.fileno(), t.fileno())     # t's socket is closed by dup2
 other.send(b"x")
 time.sleep(0.1)
 ev = dict(ep.poll(0.2))
-check("dup2 over a watched fd takes the old socket out of the set",
-      all(fd != t.fileno() or m & select.EPOLLIN for fd, m in ev.items()))
-ep.unregister(t.fileno()) if t.fileno() in ev else None
+check("dup2 over a watched fd takes the old socket out of the set", t.fileno() not in ev)
 ep2.close()
 
 w2 = connect()
