@@ -51,7 +51,7 @@ static void fork_child(void)
     for (int fd = 0; fd < MAX_FDS; fd++) {
         if (!table[fd])
             continue;
-        table[fd] = NULL;
+        __atomic_store_n(&table[fd], NULL, __ATOMIC_RELEASE);
         int k = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (k >= 0) {
             dup3(k, fd, (REAL(fcntl)(fd, F_GETFD) & FD_CLOEXEC) ? O_CLOEXEC : 0);
@@ -118,7 +118,7 @@ static void drain_at_exit(void)
     runtime_lock(r);
     for (int fd = 0; fd < MAX_FDS; fd++) {
         struct psock *ps = table[fd];
-        table[fd] = NULL;
+        __atomic_store_n(&table[fd], NULL, __ATOMIC_RELEASE);
         if (!ps || ps->fd != fd)
             continue;   /* none, or a dup: the socket is closed once */
         /* SO_LINGER with a zero timeout resets, as close would */
