@@ -47,3 +47,16 @@ load helpers
     [ "${lines[0]}" = "child: 0" ]
     [ "${lines[1]}" = "parent: after" ]
 }
+
+@test "an HTTP server on asyncio streams under the preload serves curl and ab" {
+    background_preloaded python3 "$ROOT/tests/tools/asyncio_http.py" "$STACK" 8080
+    wait_until nsx curl -sf -o /dev/null "http://$STACK:8080/1"
+    run nsx bash -c "curl -sf --max-time 30 http://$STACK:8080/3000000 | wc -c"
+    [ "$output" -eq 3000000 ]
+    expected=$(python3 -c 'import sys; sys.stdout.buffer.write((bytes(range(256)) * 4096)[:100000])' | sha256sum)
+    run nsx bash -c "curl -sf --max-time 30 http://$STACK:8080/100000 | sha256sum"
+    [ "$output" = "$expected" ]
+    run nsx timeout 120 ab -q -k -n 2000 -c 20 "http://$STACK:8080/100"
+    [[ $output == *"Complete requests:      2000"* ]]
+    [[ $output == *"Failed requests:        0"* ]]
+}
