@@ -104,7 +104,8 @@ static void notify(void *ctx, struct sock *k)
      * counter fails, and means the fd is signalled already. */
     if (ps) {
         pthread_cond_broadcast(&ps->changed);
-        eventfd_write(ps->fd, 1);
+        if (ps->fd >= 0)
+            eventfd_write(ps->fd, 1);
         epoll_socket_changed(runtime_stack(rt), ps);
     }
 }
@@ -217,12 +218,25 @@ int psock_new_fd(struct sock *k, int flags, struct psock **out)
     return rc < 0 ? rc : fd;
 }
 
-void psock_remove(struct psock *ps)
+static void release_now(struct psock *ps)
 {
-    epoll_socket_closed(ps);
-    __atomic_store_n(&table[ps->fd], NULL, __ATOMIC_RELEASE);
+    struct stack *s = runtime_stack(rt);
+    stack_sock_set_user(ps->k, NULL);
+    (ps->reset_on_close ? stack_abort : stack_close)(s, ps->k, runtime_now());
     pthread_cond_destroy(&ps->changed);
     free(ps);
+}
+
+void psock_release(struct psock *ps, bool reset)
+{
+    epoll_socket_closed(ps);
+    ps->reset_on_close = reset;
+    if (ps->busy) {
+        ps->closing = true;
+        ps->fd = -1;   /* the fd number is free again: no more signals */
+        return;
+    }
+    release_now(ps);
 }
 
 void psock_add_fd(struct psock *ps, int fd)
@@ -235,10 +249,10 @@ void psock_add_fd(struct psock *ps, int fd)
 
 bool psock_drop_fd(struct psock *ps, int fd)
 {
+    __atomic_store_n(&table[fd], NULL, __ATOMIC_RELEASE);
     if (ps->refs == 1)
         return true;
     ps->refs--;
-    __atomic_store_n(&table[fd], NULL, __ATOMIC_RELEASE);
     if (ps->fd == fd) {
         /* signal through one of the fds that remain (dups share the
          * eventfd) */
@@ -263,11 +277,14 @@ ssize_t psock_run(struct psock *ps, psock_op op, void *arg, bool nonblock,
     struct runtime *r = rt;
     uint64_t end = timeout_us ? runtime_now() + timeout_us : 0;
     runtime_lock(r);
+    ps->busy++;
     ssize_t res;
     while ((res = op(runtime_stack(r), ps, arg)) == -EAGAIN && !nonblock) {
         if (!runtime_wait(r, &ps->changed, end) && end && runtime_now() >= end)
             break;
     }
+    if (--ps->busy == 0 && ps->closing)
+        release_now(ps);
     runtime_unlock(r);
     return res;
 }

@@ -39,6 +39,8 @@ struct psock {
     bool linger_on;
     int linger_s;
     struct ep_item *ep_items;   /* the epoll sets it is in (epoll.c) */
+    unsigned busy;              /* calls inside psock_run */
+    bool closing, reset_on_close;  /* closed while busy: released after */
 };
 
 /* The process's runtime, started on first need; NULL with errno set (and
@@ -53,8 +55,11 @@ int psock_install(int fd, struct sock *k, bool replace, struct psock **out);
 int psock_new_fd(struct sock *k, int flags, struct psock **out);
 /* Resets the fd's readiness signal, before looking at the socket. */
 void psock_drain(struct psock *ps);
-/* Forgets the socket (its last fd is being closed). */
-void psock_remove(struct psock *ps);
+/* The socket's last fd is closed (runtime lock held): the stack socket is
+ * closed (reset if `reset`) and ps freed, or, while another thread is
+ * inside a call on it, once that call returns (the kernel too keeps a
+ * file open until the calls on it are done). */
+void psock_release(struct psock *ps, bool reset);
 /* fd now refers to ps too (dup): runtime lock held. */
 void psock_add_fd(struct psock *ps, int fd);
 /* fd no longer refers to ps; true if it was the last (runtime lock held). */

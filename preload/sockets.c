@@ -265,9 +265,7 @@ EXPORT int close(int fd)
                 psock_run(ps, lingered_op, NULL, false, (uint64_t)ps->linger_s * 1000000u);
         }
         runtime_lock(r);
-        stack_sock_set_user(ps->k, NULL);
-        (reset ? stack_abort : stack_close)(runtime_stack(r), ps->k, runtime_now());
-        psock_remove(ps);
+        psock_release(ps, reset);
         runtime_unlock(r);
     }
     epoll_instance_closed(fd);

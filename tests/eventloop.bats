@@ -60,3 +60,12 @@ load helpers
     [[ $output == *"Complete requests:      2000"* ]]
     [[ $output == *"Failed requests:        0"* ]]
 }
+
+@test "closing a socket another thread is blocked on: the call goes on as on Linux, nothing breaks" {
+    tun_up
+    background socat TCP-LISTEN:9960,bind=$KERNEL,fork,reuseaddr EXEC:cat
+    wait_until listening "$KERNEL" 9960
+    run preloaded timeout 30 python3 "$ROOT/tests/tools/close_while_blocked.py" "$KERNEL" 9960
+    [ "$status" -eq 0 ]
+    [ "$output" = "reader: [b'ping']" ]
+}
