@@ -4,11 +4,8 @@
 load helpers
 
 @test "epoll: level- and edge-triggered, oneshot, RDHUP, mixed sets, closed fds, no busy waiting" {
-    tun_up
-    background socat TCP-LISTEN:9600,bind=$KERNEL,fork,reuseaddr EXEC:cat
-    wait_until listening "$KERNEL" 9600
-    run preloaded timeout 60 python3 "$ROOT/tests/tools/epoll_semantics.py" "$KERNEL" 9600
-    echo "$output"
+    kernel_echo_server 9600
+    run_checks epoll_semantics 9600
     [ "$status" -eq 0 ]
 }
 
@@ -21,28 +18,20 @@ load helpers
 }
 
 @test "dup, dup2, F_DUPFD and close_range keep Linux's meaning for stack sockets" {
-    tun_up
-    background socat TCP-LISTEN:9700,bind=$KERNEL,fork,reuseaddr EXEC:cat
-    wait_until listening "$KERNEL" 9700
-    run preloaded timeout 60 python3 "$ROOT/tests/tools/dup_semantics.py" "$KERNEL" 9700
-    echo "$output"
+    kernel_echo_server 9700
+    run_checks dup_semantics 9700
     [ "$status" -eq 0 ]
 }
 
 @test "fcntl flags, FIONREAD, SIOCOUTQ and TCP_INFO on stack sockets" {
-    tun_up
-    background socat TCP-LISTEN:9800,bind=$KERNEL,fork,reuseaddr EXEC:cat
-    wait_until listening "$KERNEL" 9800
-    run preloaded timeout 60 python3 "$ROOT/tests/tools/io_controls.py" "$KERNEL" 9800
-    echo "$output"
+    kernel_echo_server 9800
+    run_checks io_controls 9800
     [ "$status" -eq 0 ]
 }
 
 @test "fork: the child gets unconnected sockets in place of the stack's, the parent carries on" {
-    tun_up
-    background socat TCP-LISTEN:9950,bind=$KERNEL,fork,reuseaddr EXEC:cat
-    wait_until listening "$KERNEL" 9950
-    run preloaded timeout 30 python3 "$ROOT/tests/tools/fork_semantics.py" "$KERNEL" 9950
+    kernel_echo_server 9950
+    run_checks fork_semantics 9950
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = "child: 0" ]
     [ "${lines[1]}" = "parent: after" ]
@@ -62,10 +51,8 @@ load helpers
 }
 
 @test "closing a socket another thread is blocked on: the call goes on as on Linux, nothing breaks" {
-    tun_up
-    background socat TCP-LISTEN:9960,bind=$KERNEL,fork,reuseaddr EXEC:cat
-    wait_until listening "$KERNEL" 9960
-    run preloaded timeout 30 python3 "$ROOT/tests/tools/close_while_blocked.py" "$KERNEL" 9960
+    kernel_echo_server 9960
+    run_checks close_while_blocked 9960
     [ "$status" -eq 0 ]
     [ "$output" = "reader: [b'ping']" ]
 }

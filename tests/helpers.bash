@@ -57,3 +57,17 @@ listening() { nsx ss -Hltn "src $1 and sport = :$2" | grep -q .; }
 # A persistent tun0 made beforehand (as `tuntcp up` does), for tests where
 # a kernel server must bind 172.16.0.1 before the stack's process starts.
 tun_up() { nsx "$ROOT/build/tuntcp" up; }
+
+# A kernel echo server on 172.16.0.1:PORT (a persistent tun0 made first).
+kernel_echo_server() {
+    tun_up
+    background socat "TCP-LISTEN:$1,bind=$KERNEL,fork,reuseaddr" EXEC:cat
+    wait_until listening "$KERNEL" "$1"
+}
+
+# Runs tests/tools/TOOL.py under the preload against the kernel echo server
+# on PORT; its lines ("ok ..." / "FAIL ...") are shown when the test fails.
+run_checks() {
+    run preloaded timeout 60 python3 "$ROOT/tests/tools/$1.py" "$KERNEL" "$2"
+    echo "$output"
+}

@@ -31,9 +31,7 @@ load helpers
 }
 
 @test "the preloaded echo client talks to a kernel socat server" {
-    tun_up
-    background socat TCP-LISTEN:7,bind=$KERNEL,fork,reuseaddr EXEC:cat
-    wait_until listening "$KERNEL" 7
+    kernel_echo_server 7
     run preloaded bash -c "echo round trip | timeout 10 $EX/echo_client $KERNEL 7"
     [ "$status" -eq 0 ]
     [ "$output" = "round trip" ]
@@ -150,11 +148,8 @@ print(urllib.request.urlopen("http://%s:8002/u.txt" % sys.argv[1], timeout=10).r
 }
 
 @test "socket options, flags, timeouts and errors behave as on Linux" {
-    tun_up
-    background socat TCP-LISTEN:9300,bind=$KERNEL,fork,reuseaddr EXEC:cat
-    wait_until listening "$KERNEL" 9300
-    run preloaded timeout 30 python3 "$ROOT/tests/tools/socket_semantics.py" "$KERNEL" 9300
-    echo "$output"
+    kernel_echo_server 9300
+    run_checks socket_semantics 9300
     [ "$status" -eq 0 ]
 }
 

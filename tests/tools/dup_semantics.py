@@ -5,8 +5,9 @@ import os
 import socket
 import sys
 
+from checks import check, finish
+
 host, port = sys.argv[1], int(sys.argv[2])
-failed = []
 
 
 def connect():
@@ -14,11 +15,6 @@ def connect():
     s.settimeout(None)   # blocking, so that os.read waits as on any fd
     return s
 
-
-def check(name, cond):
-    print(("ok   " if cond else "FAIL ") + name, flush=True)
-    if not cond:
-        failed.append(name)
 
 
 s = connect()
@@ -53,4 +49,4 @@ except OSError:
 n = connect()
 n.sendall(b"still")
 check("new connections work after all that", n.recv(10) == b"still")
-sys.exit(1 if failed else 0)
+finish()

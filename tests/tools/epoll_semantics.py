@@ -8,14 +8,10 @@ import socket
 import sys
 import time
 
+from checks import check, finish
+
 host, port = sys.argv[1], int(sys.argv[2])
-failed = []
 
-
-def check(name, cond):
-    print(("ok   " if cond else "FAIL ") + name, flush=True)
-    if not cond:
-        failed.append(name)
 
 
 def connect():
@@ -110,4 +106,4 @@ after = resource.getrusage(resource.RUSAGE_SELF)
 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 check(f"an idle 1 s wait uses no CPU ({cpu * 1000:.1f} ms) and lasts 1 s ({waited:.2f} s)",
       cpu < 0.05 and 0.95 < waited < 1.5)
-sys.exit(1 if failed else 0)
+finish()

@@ -9,15 +9,11 @@ import sys
 import termios
 import time
 
+from checks import check, finish
+
 host, port = sys.argv[1], int(sys.argv[2])
 SIOCOUTQ = termios.TIOCOUTQ
-failed = []
 
-
-def check(name, cond):
-    print(("ok   " if cond else "FAIL ") + name, flush=True)
-    if not cond:
-        failed.append(name)
 
 
 def ioctl_int(fd, request):
@@ -57,4 +53,4 @@ try:
     check("FIONREAD on a listener is EINVAL", False)
 except OSError as e:
     check("FIONREAD on a listener is EINVAL", e.errno == 22)
-sys.exit(1 if failed else 0)
+finish()

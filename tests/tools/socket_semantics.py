@@ -8,14 +8,10 @@ import struct
 import sys
 import time
 
+from checks import check, finish
+
 host, port = sys.argv[1], int(sys.argv[2])
-failed = []
 
-
-def check(name, cond):
-    print(("ok   " if cond else "FAIL ") + name, flush=True)
-    if not cond:
-        failed.append(name)
 
 
 s = socket.create_connection((host, port), timeout=10)
@@ -72,4 +68,4 @@ except BrokenPipeError:
     check("send after SHUT_WR is EPIPE", True)
 h.close()
 
-sys.exit(1 if failed else 0)
+finish()
