@@ -211,3 +211,10 @@ uint64_t probe_drops(struct probe *p, enum drop_reason r)
     stack_get_stats(p->stack, &st);
     return st.drops[r];
 }
+
+uint64_t probe_conns_open(struct probe *p)
+{
+    struct stack_stats st;
+    stack_get_stats(p->stack, &st);
+    return st.conns_open;
+}

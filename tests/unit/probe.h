@@ -78,6 +78,8 @@ void peer_send_ack(struct probe *p, struct peer *c, uint16_t wnd);
  * set) ACK exactly; reports a test failure and returns false otherwise. */
 bool expect_seg(struct probe *p, struct tcp_segment *out, uint8_t flags,
                 uint32_t seq, uint32_t ack);
+/* Connections in the stack's table now. */
+uint64_t probe_conns_open(struct probe *p);
 /* The stack's counter for a drop reason. */
 uint64_t probe_drops(struct probe *p, enum drop_reason r);
 

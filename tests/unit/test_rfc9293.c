@@ -579,8 +579,7 @@ TEST(rfc9293_passive_close_close_wait_last_ack_closed)
     stack_get_stats(p.stack, &st);
     CHECK_EQ(st.conns_open, 1); /* LAST-ACK */
     peer_send_ack(&p, &c, 65535);
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 0);
+    CHECK_EQ(probe_conns_open(&p), 0);
     probe_free(&p);
 }
 
@@ -606,13 +605,10 @@ TEST(rfc9293_active_close_fin_wait_1_fin_wait_2_time_wait_closed)
     struct tcp_segment s = seg_make(c.port, 80, c.snd_nxt - 1, c.rcv_nxt, A | F, 65535);
     probe_send(&p, &s, NULL);
     CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
-    struct stack_stats st;
     probe_advance(&p, 2 * p.cfg.tcp.msl_us - SEC);
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 1);
+    CHECK_EQ(probe_conns_open(&p), 1);
     probe_advance(&p, 2 * SEC);
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 0);
+    CHECK_EQ(probe_conns_open(&p), 0);
     probe_free(&p);
 }
 
@@ -643,8 +639,6 @@ TEST(rfc2525_2_17_close_with_unread_data_sends_rst)
     peer_send_data(&p, &c, "unread", 6, P);
     stack_close(p.stack, c.sock, p.now);
     CHECK(expect_seg(&p, NULL, R | A, c.rcv_nxt, c.snd_nxt));
-    struct stack_stats st;
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 0);
+    CHECK_EQ(probe_conns_open(&p), 0);
     probe_free(&p);
 }

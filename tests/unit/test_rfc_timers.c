@@ -415,13 +415,10 @@ TEST(rfc9293_3_10_8_time_wait_lasts_two_msl_configurable)
     c.rcv_nxt++;
     peer_send_data(&p, &c, NULL, 0, F);
     CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
-    struct stack_stats st;
     probe_advance(&p, 10 * SEC - 1);
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 1);
+    CHECK_EQ(probe_conns_open(&p), 1);
     probe_advance(&p, 1);
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 0);
+    CHECK_EQ(probe_conns_open(&p), 0);
     probe_free(&p);
 }
 

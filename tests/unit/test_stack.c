@@ -207,9 +207,7 @@ TEST(stack_closing_a_listener_resets_connections_not_accepted)
     CHECK_EQ(rst.dport, 2000);
     /* the accepted one lives on */
     CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
-    struct stack_stats st;
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 1);
+    CHECK_EQ(probe_conns_open(&p), 1);
     probe_free(&p);
 }
 
@@ -219,9 +217,7 @@ TEST(stack_connection_is_freed_once_closed_and_released)
     probe_init(&p, NULL);
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
-    struct stack_stats st;
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 1);
+    CHECK_EQ(probe_conns_open(&p), 1);
     /* the peer closes first, then the user: LAST-ACK, then gone */
     peer_send_data(&p, &c, NULL, 0, TCP_FIN);
     CHECK(expect_seg(&p, NULL, TCP_ACK, c.rcv_nxt, c.snd_nxt));
@@ -229,8 +225,7 @@ TEST(stack_connection_is_freed_once_closed_and_released)
     CHECK(expect_seg(&p, NULL, TCP_FIN | TCP_ACK, c.rcv_nxt, c.snd_nxt));
     c.rcv_nxt++;
     peer_send_ack(&p, &c, 65535);
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 0);
+    CHECK_EQ(probe_conns_open(&p), 0);
     CHECK_EQ(stack_next_deadline(p.stack), 0);
     /* the 4-tuple is free: a new segment finds no connection */
     peer_send_data(&p, &c, "x", 1, 0);
@@ -250,9 +245,7 @@ TEST(rfc6191_syn_with_higher_sequence_reopens_time_wait)
     c.rcv_nxt++;
     peer_send_data(&p, &c, NULL, 0, TCP_FIN);
     CHECK(expect_seg(&p, NULL, TCP_ACK, c.rcv_nxt, c.snd_nxt));
-    struct stack_stats st;
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 1);
+    CHECK_EQ(probe_conns_open(&p), 1);
     /* a new SYN on the same 4-tuple, above the old sequence space */
     struct tcp_segment syn = seg_make(c.port, 80, c.snd_nxt + 100000, 0, TCP_SYN, 65535);
     probe_send(&p, &syn, NULL);
@@ -261,8 +254,7 @@ TEST(rfc6191_syn_with_higher_sequence_reopens_time_wait)
     CHECK_EQ(sa.flags, TCP_SYN | TCP_ACK);
     CHECK_EQ(sa.ack, c.snd_nxt + 100001);
     struct sock *k;
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 1);
+    CHECK_EQ(probe_conns_open(&p), 1);
     CHECK_EQ(stack_accept(p.stack, c.listener, &k), -EAGAIN);  /* handshaking */
     probe_free(&p);
 }
@@ -423,9 +415,7 @@ TEST(rfc9293_3_10_5_abort_resets_and_frees_the_connection)
     peer_passive_open(&p, &c, 80, NULL);
     stack_abort(p.stack, c.sock, p.now);
     CHECK(expect_seg(&p, NULL, TCP_RST | TCP_ACK, c.rcv_nxt, c.snd_nxt));
-    struct stack_stats st;
-    stack_get_stats(p.stack, &st);
-    CHECK_EQ(st.conns_open, 0);
+    CHECK_EQ(probe_conns_open(&p), 0);
     probe_free(&p);
 }
 
