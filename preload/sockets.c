@@ -181,10 +181,7 @@ EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
 static ssize_t connect_wait_op(struct stack *s, struct psock *ps, void *arg)
 {
     (void)arg;
-    unsigned m = stack_poll(s, ps->k);
-    if (!(m & (POLLOUT | POLLERR | POLLHUP)))
-        return -EAGAIN;
-    return -stack_sock_error(s, ps->k);
+    return stack_connect_result(s, ps->k);
 }
 
 EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)

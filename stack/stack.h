@@ -90,6 +90,11 @@ int stack_accept(struct stack *s, struct sock *k, struct sock **out);
  * ephemeral port is free. */
 int stack_connect(struct stack *s, struct sock *k, uint32_t addr,
                   uint16_t port, uint64_t now);
+/* How a connect went: -EAGAIN while the handshake runs; 0 once it has
+ * completed (even if the connection was reset since: that error stays
+ * pending for the next call, after the data that came first); else the
+ * error that ended it (consumed, as SO_ERROR). */
+int stack_connect_result(struct stack *s, struct sock *k);
 ssize_t stack_send(struct stack *s, struct sock *k, const void *buf,
                    size_t len, uint64_t now);
 #define STACK_MSG_PEEK 1

@@ -122,6 +122,18 @@ int stack_connect(struct stack *s, struct sock *k, uint32_t addr, uint16_t port,
     return -EINPROGRESS;
 }
 
+int stack_connect_result(struct stack *s, struct sock *k)
+{
+    if (k->kind != SOCK_CONN)
+        return -ENOTCONN;
+    if (k->was_connected)
+        return 0;
+    if (!tcp_is_closed(&k->conn))
+        return -EAGAIN;
+    int err = stack_sock_error(s, k);
+    return err ? -err : -ECONNREFUSED;
+}
+
 ssize_t stack_send(struct stack *s, struct sock *k, const void *buf, size_t len,
                    uint64_t now)
 {

@@ -111,6 +111,7 @@ try:
 except ConnectionResetError as e:
     print("reset:", e.errno)
 ' "$KERNEL"
+    echo "$output"
     [ "$status" -eq 0 ]
     [ "$output" = "reset: 104" ]
 }

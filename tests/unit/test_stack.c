@@ -502,3 +502,36 @@ TEST(linux_so_rcvlowat_sets_when_a_socket_is_readable)
     CHECK(stack_poll(p.stack, c.sock) & POLLIN);
     probe_free(&p);
 }
+
+TEST(stack_connect_result_reports_a_completed_handshake_even_if_reset_since)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_active_open(&p, &c, 80, NULL);
+    /* data and a reset arrive before the connecting caller looks */
+    peer_send_data(&p, &c, "hi", 2, TCP_PSH);
+    struct tcp_segment rst = seg_make(80, c.stack_port, c.snd_nxt, 0, TCP_RST, 0);
+    probe_send(&p, &rst, NULL);
+    CHECK_EQ(stack_connect_result(p.stack, c.sock), 0);
+    char buf[8];
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 2);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), -ECONNRESET);
+    probe_free(&p);
+}
+
+TEST(stack_connect_result_reports_a_refusal)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *k = probe_socket(&p);
+    stack_connect(p.stack, k, PROBE_PEER_ADDR, 80, p.now);
+    CHECK_EQ(stack_connect_result(p.stack, k), -EAGAIN);
+    struct tcp_segment syn;
+    CHECK(probe_recv(&p, &syn));
+    struct tcp_segment rst = seg_make(80, syn.sport, 0, syn.seq + 1, TCP_RST | TCP_ACK, 0);
+    probe_send(&p, &rst, NULL);
+    CHECK_EQ(stack_connect_result(p.stack, k), -ECONNREFUSED);
+    CHECK_EQ(stack_sock_error(p.stack, k), 0);
+    probe_free(&p);
+}
