@@ -19,7 +19,9 @@ PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/rel/%.o)
 EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all test unit bench demo clean
+PREFIX  ?= /usr/local
+
+.PHONY: all test unit bench demo install clean
 all: $(BUILD)/libtuntcpstack.a $(BUILD)/libtuntcp.so $(BUILD)/tuntcp $(EXAMPLES)
 
 $(BUILD)/rel/%.o: %.c
@@ -64,6 +66,12 @@ demo: all
 
 bench: all $(BUILD)/bench_mem
 	@tests/bench/run
+
+# The launcher finds the library beside itself (through the symlink).
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/tuntcp $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/libtuntcp.so $(BUILD)/tuntcp $(DESTDIR)$(PREFIX)/lib/tuntcp/
+	ln -sf ../lib/tuntcp/tuntcp $(DESTDIR)$(PREFIX)/bin/tuntcp
 
 clean:
 	rm -rf $(BUILD)
