@@ -21,7 +21,7 @@ EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*
 
 PREFIX  ?= /usr/local
 
-.PHONY: all test unit bench demo install clean
+.PHONY: all test unit bench demo install fuzz clean
 all: $(BUILD)/libtuntcpstack.a $(BUILD)/libtuntcp.so $(BUILD)/tuntcp $(EXAMPLES)
 
 $(BUILD)/rel/%.o: %.c
@@ -66,6 +66,16 @@ demo: all
 
 bench: all $(BUILD)/bench_mem
 	@tests/bench/run
+
+# libFuzzer on the packet input path (clang); FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz_input: tests/fuzz/fuzz_input.c $(STACK_SRC)
+	@mkdir -p $(dir $@)
+	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(INC) $^ -o $@
+
+fuzz: $(BUILD)/fuzz_input
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=1600 $(BUILD)/fuzz-corpus
 
 # The launcher finds the library beside itself (through the symlink).
 install: all
