@@ -56,6 +56,7 @@ $(BUILD)/unit_tests: $(UNIT_OBJ) $(STACK_SAN_OBJ)
 unit: $(BUILD)/unit_tests
 
 test: all $(BUILD)/unit_tests
+	@tests/deps
 	@tests/run-all
 
 $(BUILD)/bench_mem: tests/bench/bench_mem.c $(BUILD)/libtuntcpstack.a
