@@ -103,21 +103,8 @@ enum drop_reason tcp_parse(const uint8_t *buf, size_t len, uint32_t src,
 
 /* The layout Linux uses, so that timestamps stay 4-byte aligned: MSS,
  * SACK-permitted sharing a word with timestamps (or padded with NOPs),
- * then NOP and window scale. */
-size_t tcp_options_len(const struct tcp_options *o)
-{
-    size_t n = 0;
-    if (o->has_mss)
-        n += 4;
-    if (o->has_ts)
-        n += 12;
-    else if (o->sack_permitted)
-        n += 4;
-    if (o->has_wscale)
-        n += 4;
-    return n;
-}
-
+ * then NOP and window scale. Every option ends on a 4-byte boundary, so
+ * no trailing padding is needed. Returns the end of what was written. */
 static uint8_t *write_options(uint8_t *p, const struct tcp_options *o)
 {
     if (o->has_mss) {
@@ -154,12 +141,20 @@ static uint8_t *write_options(uint8_t *p, const struct tcp_options *o)
     return p;
 }
 
+/* The length is what the writer writes, so the two cannot disagree. */
+size_t tcp_options_len(const struct tcp_options *o)
+{
+    uint8_t scratch[TCP_MAX_OPT_LEN];
+    return (size_t)(write_options(scratch, o) - scratch);
+}
+
 size_t tcp_build_packet(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
                         uint16_t ip_id, const struct tcp_segment *seg,
                         const struct tcp_payload *payload)
 {
     size_t hl = TCP_HDR_LEN + tcp_options_len(&seg->opt);
-    size_t plen = tcp_payload_len(payload);
+    /* summed in size_t: two 32-bit lengths cannot wrap to a small one */
+    size_t plen = payload ? (size_t)payload->len[0] + payload->len[1] : 0;
     size_t seg_len = hl + plen;
     if (IPV4_HDR_LEN + seg_len > cap || IPV4_HDR_LEN + seg_len > 65535)
         return 0;
