@@ -152,10 +152,11 @@ size_t tcp_build_packet(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
                         uint16_t ip_id, const struct tcp_segment *seg,
                         const struct tcp_payload *payload)
 {
-    size_t hl = TCP_HDR_LEN + tcp_options_len(&seg->opt);
-    /* summed in size_t: two 32-bit lengths cannot wrap to a small one */
-    size_t plen = payload ? (size_t)payload->len[0] + payload->len[1] : 0;
-    size_t seg_len = hl + plen;
+    /* the options encoded once, here, and their length taken from that */
+    uint8_t opts[TCP_MAX_OPT_LEN];
+    size_t olen = (size_t)(write_options(opts, &seg->opt) - opts);
+    size_t hl = TCP_HDR_LEN + olen;
+    size_t seg_len = hl + tcp_payload_len(payload);
     if (IPV4_HDR_LEN + seg_len > cap || IPV4_HDR_LEN + seg_len > 65535)
         return 0;
     ipv4_build_header(buf, src, dst, IPPROTO_TCP_, ip_id, (uint16_t)seg_len);
@@ -169,7 +170,7 @@ size_t tcp_build_packet(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
     put_be16(t + 14, seg->wnd);
     put_be16(t + 16, 0);
     put_be16(t + 18, seg->urp);
-    write_options(t + TCP_HDR_LEN, &seg->opt);
+    memcpy(t + TCP_HDR_LEN, opts, olen);
     uint32_t sum = csum_pseudo(src, dst, IPPROTO_TCP_, (uint16_t)seg_len);
     sum = csum_partial(t, hl, sum);
     /* The header is whole words, so a piece starts at an odd offset

@@ -113,9 +113,10 @@ struct tcp_payload {
     const uint8_t *base[2];
     uint32_t len[2];
 };
-static inline uint32_t tcp_payload_len(const struct tcp_payload *p)
+/* Summed in size_t: two 32-bit lengths cannot wrap to a small one. */
+static inline size_t tcp_payload_len(const struct tcp_payload *p)
 {
-    return p ? p->len[0] + p->len[1] : 0;
+    return p ? (size_t)p->len[0] + p->len[1] : 0;
 }
 
 /* Options the builder writes: only those flagged in `opt` (MSS, window

@@ -16,7 +16,7 @@ static void pair_emit(struct tcp_host *h, const struct tcp_endpoints *ep,
     if (p->filter && !p->filter(p, from, seg))
         return;
     struct pair_seg *q = calloc(1, sizeof *q);
-    uint32_t len = tcp_payload_len(payload);
+    uint32_t len = (uint32_t)tcp_payload_len(payload);
     q->seg = *seg;
     q->seg.len = len;
     q->data = malloc(len ? len : 1);
