@@ -69,7 +69,8 @@ static void ready_del(struct ep_item *it)
 
 static uint32_t item_mask(struct stack *s, const struct ep_item *it)
 {
-    return stack_poll(s, it->ps->k) & (it->ev.events | ALWAYS) & ~(uint32_t)(EPOLLET | EPOLLONESHOT);
+    /* stack_poll has no EPOLLET/EPOLLONESHOT bits: they never get through */
+    return stack_poll(s, it->ps->k) & (it->ev.events | ALWAYS);
 }
 
 void epoll_socket_changed(struct stack *s, struct psock *ps)

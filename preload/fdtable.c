@@ -123,8 +123,8 @@ static void drain_at_exit(void)
         if (!ps || ps->fd != fd)
             continue;   /* none, or a dup: the socket is closed once */
         /* SO_LINGER with a zero timeout resets, as close would */
-        bool reset = ps->linger_on && ps->linger_s <= 0;
-        (reset ? stack_abort : stack_close)(runtime_stack(r), ps->k, runtime_now());
+        (psock_resets_on_close(ps) ? stack_abort : stack_close)(runtime_stack(r), ps->k,
+                                                                runtime_now());
     }
     runtime_unlock(r);
     /* First what we owe: data and our FIN. Then a short wait for peers
@@ -135,6 +135,10 @@ static void drain_at_exit(void)
 
 struct runtime *preload_runtime(void)
 {
+    /* once started, no lock: every stack socket call comes here */
+    struct runtime *started = __atomic_load_n(&rt, __ATOMIC_ACQUIRE);
+    if (started)
+        return started;
     pthread_mutex_lock(&start_lock);
     if (!rt && !start_errno) {
         struct runtime_config rc = {
@@ -147,9 +151,11 @@ struct runtime *preload_runtime(void)
             .impair = config.impair,
         };
         char err[512];
-        rt = runtime_start(&rc, err, sizeof err);
-        if (rt) {
-            stack_set_notify(runtime_stack(rt), notify, NULL);
+        struct runtime *made = runtime_start(&rc, err, sizeof err);
+        if (made) {
+            /* published once ready: the fast path above takes it as is */
+            stack_set_notify(runtime_stack(made), notify, NULL);
+            __atomic_store_n(&rt, made, __ATOMIC_RELEASE);
             atexit(drain_at_exit);
             preload_log(LOG_INFO, "stack %u.%u.%u.%u/%u on %s, MTU %u", config.addr >> 24,
                         (config.addr >> 16) & 255, (config.addr >> 8) & 255, config.addr & 255,

@@ -14,11 +14,13 @@ struct xfer {
     void *buf;
     size_t len;
     int flags;
+    int lowat;      /* recv: the socket's SO_RCVLOWAT, read with the lock held */
 };
 
 static ssize_t recv_op(struct stack *s, struct psock *ps, void *arg)
 {
     struct xfer *x = arg;
+    stack_getopt(s, ps->k, STACK_OPT_RCVLOWAT, &x->lowat);
     return stack_recv(s, ps->k, x->buf, x->len,
                       (x->flags & MSG_PEEK) ? STACK_MSG_PEEK : 0, runtime_now());
 }
@@ -37,22 +39,16 @@ static ssize_t psock_recv(struct psock *ps, void *buf, size_t len, int flags)
     /* A blocking read waits for min(SO_RCVLOWAT, len) bytes, MSG_WAITALL
      * for len; either stops at end of stream or an error (Linux's
      * sock_rcvlowat target). */
-    size_t target = 1;
-    if (!nonblock && !(flags & MSG_PEEK)) {
-        struct runtime *r = preload_runtime();
-        int lowat = 1;
-        runtime_lock(r);
-        stack_getopt(runtime_stack(r), ps->k, STACK_OPT_RCVLOWAT, &lowat);
-        runtime_unlock(r);
-        target = (flags & MSG_WAITALL) ? len : ((size_t)lowat < len ? (size_t)lowat : len);
-    }
-    size_t done = 0;
+    bool waits = !nonblock && !(flags & MSG_PEEK);
+    size_t done = 0, target = 1;
     do {
-        struct xfer x = { (char *)buf + done, len - done, flags };
+        struct xfer x = { (char *)buf + done, len - done, flags, 1 };
         ssize_t r = psock_run(ps, recv_op, &x, nonblock, ps->rcvtimeo_us);
         if (r <= 0)
             return done ? (ssize_t)done : r;
         done += (size_t)r;
+        if (waits)
+            target = (flags & MSG_WAITALL) || (size_t)x.lowat > len ? len : (size_t)x.lowat;
     } while (done < target);
     return (ssize_t)done;
 }
@@ -66,7 +62,7 @@ static ssize_t psock_send(struct psock *ps, const void *buf, size_t len, int fla
     bool nonblock = ps->nonblock || (flags & MSG_DONTWAIT);
     size_t done = 0;
     do {
-        struct xfer x = { (char *)buf + done, len - done, flags };
+        struct xfer x = { (char *)buf + done, len - done, flags, 0 };
         ssize_t r = psock_run(ps, send_op, &x, nonblock, ps->sndtimeo_us);
         if (r < 0) {
             if (done)

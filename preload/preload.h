@@ -43,6 +43,12 @@ struct psock {
     bool closing, reset_on_close;  /* closed while busy: released after */
 };
 
+/* SO_LINGER with a zero timeout: closing resets the connection. */
+static inline bool psock_resets_on_close(const struct psock *ps)
+{
+    return ps->linger_on && ps->linger_s <= 0;
+}
+
 /* The process's runtime, started on first need; NULL with errno set (and
  * the reason printed once on stderr) if it cannot start. */
 struct runtime *preload_runtime(void);

@@ -253,7 +253,7 @@ EXPORT int close(int fd)
         ps = NULL;   /* a dup remains: the socket stays open */
     if (ps) {
         struct runtime *r = preload_runtime();
-        bool reset = ps->linger_on && ps->linger_s <= 0;
+        bool reset = psock_resets_on_close(ps);
         if (ps->linger_on && !reset && !ps->nonblock) {
             /* Linux: a blocking close with SO_LINGER waits (up to the
              * linger time) for the data and the FIN to be acknowledged */
