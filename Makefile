@@ -5,7 +5,7 @@ CSTD    := -std=gnu11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT     ?= -O2 -g
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-INC     := -Istack
+INC     := -Istack -Istack/runtime
 
 BUILD   := build
 STACK_SRC := $(wildcard stack/*.c)
@@ -15,14 +15,18 @@ STACK_OBJ     := $(STACK_SRC:%.c=$(BUILD)/rel/%.o)
 STACK_SAN_OBJ := $(STACK_SRC:%.c=$(BUILD)/san/%.o)
 UNIT_OBJ      := $(UNIT_SRC:%.c=$(BUILD)/san/%.o)
 
+# The daemon (the runtime layer) and what the interposer shares with it.
+RUNTIME_SRC := $(wildcard stack/runtime/*.c)
+RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/rel/%.o)
+SHARED_OBJ  := $(BUILD)/rel/stack/runtime/config.o $(BUILD)/rel/stack/runtime/sockname.o
 PRELOAD_SRC := $(wildcard preload/*.c)
-PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/rel/%.o)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/rel/%.o) $(SHARED_OBJ)
 EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 PREFIX  ?= /usr/local
 
 .PHONY: all test unit bench demo install fuzz clean
-all: $(BUILD)/libtuntcpstack.a $(BUILD)/libtuntcp.so $(BUILD)/tuntcp $(EXAMPLES)
+all: $(BUILD)/libtuntcpstack.a $(BUILD)/libtuntcp.so $(BUILD)/tuntcpd $(BUILD)/tuntcp $(EXAMPLES)
 
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -36,8 +40,11 @@ $(BUILD)/libtuntcpstack.a: $(STACK_OBJ)
 	ar rcs $@ $^
 
 # The interposer: only the libc entry points it serves are exported.
-$(BUILD)/libtuntcp.so: $(PRELOAD_OBJ) $(STACK_OBJ)
+$(BUILD)/libtuntcp.so: $(PRELOAD_OBJ)
 	$(CC) -shared -Wl,--no-undefined $^ -o $@ -ldl -lpthread
+
+$(BUILD)/tuntcpd: $(RUNTIME_OBJ) $(BUILD)/libtuntcpstack.a
+	$(CC) $^ -o $@
 
 $(BUILD)/rel/preload/%.o: preload/%.c
 	@mkdir -p $(dir $@)
@@ -78,10 +85,11 @@ fuzz: $(BUILD)/fuzz_input
 	@mkdir -p $(BUILD)/fuzz-corpus
 	$(BUILD)/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=1600 $(BUILD)/fuzz-corpus
 
-# The launcher finds the library beside itself (through the symlink).
+# The launcher finds the library beside itself (through the symlink), the
+# library the daemon beside itself.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/tuntcp $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BUILD)/libtuntcp.so $(BUILD)/tuntcp $(DESTDIR)$(PREFIX)/lib/tuntcp/
+	install -m 755 $(BUILD)/libtuntcp.so $(BUILD)/tuntcpd $(BUILD)/tuntcp $(DESTDIR)$(PREFIX)/lib/tuntcp/
 	ln -sf ../lib/tuntcp/tuntcp $(DESTDIR)$(PREFIX)/bin/tuntcp
 
 clean:

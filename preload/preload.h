@@ -1,19 +1,22 @@
-/* Shared by the interposer's files: the real libc functions, the table
- * of stack sockets by fd, and waiting for readiness. */
+/* Shared by the interposer's files. Every stack socket is a real kernel
+ * fd (an AF_UNIX socket whose other end the device's daemon holds), so
+ * the kernel serves everything on it; the interposer only steps in where
+ * TCP needs the stack: making sockets, addresses, options, errors. */
 #ifndef TUNTCP_PRELOAD_H
 #define TUNTCP_PRELOAD_H
 
 #include <dlfcn.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "runtime.h"
+#include "config.h"
+#include "ctl.h"
+#include "sockname.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* fds at or above this are never stack sockets or tracked epolls */
+/* fds at or above this are not tracked (still served, see swap.c) */
 #define PRELOAD_MAX_FDS 65536
 
 /* The next definition of a libc function (the real one), resolved on first
@@ -26,81 +29,46 @@
         real_;                                                             \
     })
 
-/* A stack socket behind an fd. The fd itself is an eventfd that the stack
- * signals when the socket's readiness changes, so the fd number is a real
- * kernel fd (no collisions; the kernel can wait on it). */
-struct psock {
-    struct sock *k;
-    pthread_cond_t changed;     /* broadcast when readiness changes */
-    int fd;                     /* one of its fds, to signal the eventfd */
-    unsigned refs;              /* fds referring to it (dup) */
-    bool nonblock;
-    uint64_t rcvtimeo_us, sndtimeo_us;  /* 0 = wait forever */
-    bool linger_on;
-    int linger_s;
-    struct ep_item *ep_items;   /* the epoll sets it is in (epoll.c) */
-    unsigned busy;              /* calls inside psock_run */
-    bool closing, reset_on_close;  /* closed while busy: released after */
-};
-
-/* SO_LINGER with a zero timeout: closing resets the connection. */
-static inline bool psock_resets_on_close(const struct psock *ps)
-{
-    return ps->linger_on && ps->linger_s <= 0;
-}
-
-/* The process's runtime, started on first need; NULL with errno set (and
- * the reason printed once on stderr) if it cannot start. */
-struct runtime *preload_runtime(void);
-/* The stack socket behind fd, or NULL for a kernel fd. */
-struct psock *psock_get(int fd);
-/* Puts a new stack socket behind fd (replacing what fd was with an
- * eventfd at the same number when replace is true). -errno or 0. */
-int psock_install(int fd, struct sock *k, bool replace, struct psock **out);
-/* A new fd for an accepted socket; -errno. */
-int psock_new_fd(struct sock *k, int flags, struct psock **out);
-/* Resets the fd's readiness signal, before looking at the socket. */
-void psock_drain(struct psock *ps);
-/* The socket's last fd is closed (runtime lock held): the stack socket is
- * closed (reset if `reset`) and ps freed, or, while another thread is
- * inside a call on it, once that call returns (the kernel too keeps a
- * file open until the calls on it are done). */
-void psock_release(struct psock *ps, bool reset);
-/* fd now refers to ps too (dup): runtime lock held. */
-void psock_add_fd(struct psock *ps, int fd);
-/* fd no longer refers to ps; true if it was the last (runtime lock held). */
-bool psock_drop_fd(struct psock *ps, int fd);
-
-/* Runs op under the runtime lock until it stops returning -EAGAIN, waiting
- * for a readiness change in between (unless nonblocking): the result of
- * op, or -EAGAIN when the timeout passed. Threads blocked on one socket
- * each wake on every change, so none can take another's wakeup. */
-typedef ssize_t (*psock_op)(struct stack *s, struct psock *ps, void *arg);
-ssize_t psock_run(struct psock *ps, psock_op op, void *arg, bool nonblock,
-                  uint64_t timeout_us);
-/* Sets errno from a negative result and returns -1, else the result. */
-ssize_t errno_result(ssize_t r);
-
+/* preload.c */
+const struct tuntcp_config *preload_config(void);
+bool preload_in_subnet(uint32_t addr);
 /* A line on stderr if TUNTCP_LOG is at `level` or more. */
 void preload_log(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Sets errno from a negative result and returns -1, else the result. */
+ssize_t errno_result(ssize_t r);
+/* Whether fd is a stack socket, and which: read from the name of the
+ * daemon's end (one getpeername), so it holds in any process. */
+bool stack_socket_of(int fd, struct sockname *n);
 
-/* epoll.c, with the runtime lock held: a socket's readiness changed; a
- * socket is closed (it leaves every epoll set). Without the lock: an fd
- * that may be an epoll instance is closed. */
-void epoll_socket_changed(struct stack *s, struct psock *ps);
-void epoll_socket_closed(struct psock *ps);
-void epoll_instance_closed(int epfd);
-/* In a forked child: the parent's epoll bookkeeping is not the child's. */
-void epoll_forget_after_fork(void);
-/* fd is an epoll instance that holds stack sockets. */
-bool preload_is_epoll(int fd);
-/* F_DUPFD / F_DUPFD_CLOEXEC, keeping a stack socket's new fd (dup.c). */
-int preload_dupfd(int oldfd, int cmd, int minfd);
+/* ctl_client.c: requests to a device's daemon, started on first need
+ * for our own device. Errors are -errno; a daemon that cannot start has
+ * said why on stderr. */
+/* One request and its reply on this thread's connection. `held`, if not
+ * -1, is the stack socket the request is about, sent along as proof that
+ * this process holds it; *fd gets the fd the reply carried, or -1. */
+int ctl_call(const char *dev, struct ctl_req *req, int held, struct ctl_rep *rep, int *fd);
+/* A connection of its own, for a reply that may take long (a blocking
+ * connect or close): closed by the caller. */
+int ctl_open(const char *dev);
+int ctl_send(int c, struct ctl_req *req, int held);
+/* -EINTR if a signal interrupted the wait (the kernel restarts it for
+ * handlers with SA_RESTART), -EAGAIN when SO_RCVTIMEO passed. */
+int ctl_recv(int c, struct ctl_rep *rep, int *fd);
+/* A request about the stack socket n at fd, to its daemon: the result. */
+int ctl_ask(const struct sockname *n, int fd, uint32_t op, struct ctl_req *req,
+            struct ctl_rep *rep);
 
-/* The stack's address configuration (host order). */
-uint32_t preload_stack_addr(void);
-bool preload_in_subnet(uint32_t addr);
-bool preload_bind_any(void);
+/* swap.c: AF_INET stream sockets of the kernel's that may still move to
+ * the stack, and the epoll registrations made on them. */
+void inet_mark(int fd);
+void inet_forget(int fd);
+/* Puts newfd at fd's number (closing newfd): fd's O_NONBLOCK, FD_CLOEXEC,
+ * timeouts and epoll registrations carry over. `tracked`: fd may move
+ * again (a bound socket that may yet connect). */
+int swap_in(int fd, int newfd, bool tracked);
+/* SO_LINGER with a timeout, as this process set it: close waits. */
+void linger_hint(int fd, int seconds);
+int linger_take(int fd);
 
 #endif

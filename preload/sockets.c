@@ -1,26 +1,24 @@
-/* Socket calls: which sockets the stack serves, and the calls on them.
- * A socket starts as a kernel socket; bind or connect into the TUN subnet
- * puts a stack socket behind the same fd number. */
+/* Socket calls: which sockets the stack serves, and the calls that need
+ * it. A socket starts as a kernel socket; bind or connect into the TUN
+ * subnet puts a stack socket at the same fd number (swap.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <linux/tcp.h>   /* option names; netinet/tcp.h clashes with tcp.h's states */
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "preload.h"
+#include "stack.h"
 
-/* An AF_INET stream socket of the kernel's, which could still move. */
-static bool kernel_tcp_socket(int fd)
+EXPORT int socket(int domain, int type, int protocol)
 {
-    int type, domain;
-    socklen_t l1 = sizeof type, l2 = sizeof domain;
-    return REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &l1) == 0 &&
-           REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &l2) == 0 &&
-           type == SOCK_STREAM && domain == AF_INET;
+    int fd = REAL(socket)(domain, type, protocol);
+    if (fd >= 0 && domain == AF_INET && (type & 0xf) == SOCK_STREAM)
+        inet_mark(fd);
+    return fd;
 }
 
 static int kernel_int_opt(int fd, int level, int name)
@@ -31,49 +29,42 @@ static int kernel_int_opt(int fd, int level, int name)
     return v;
 }
 
-static uint64_t kernel_timeo(int fd, int name)
+/* An AF_INET stream socket of the kernel's, not bound yet: it may move. */
+static bool movable(int fd)
 {
-    struct timeval tv = { 0 };
-    socklen_t l = sizeof tv;
-    REAL(getsockopt)(fd, SOL_SOCKET, name, &tv, &l);
-    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+    struct sockaddr_in local;
+    socklen_t len = sizeof local;
+    return kernel_int_opt(fd, SOL_SOCKET, SO_TYPE) == SOCK_STREAM &&
+           kernel_int_opt(fd, SOL_SOCKET, SO_DOMAIN) == AF_INET &&
+           REAL(getsockname)(fd, (struct sockaddr *)&local, &len) == 0 && local.sin_port == 0;
 }
 
-/* Moves a kernel socket to the stack at the same fd, carrying over
- * O_NONBLOCK and the options set so far. */
-static int take_over(int fd, struct psock **out)
+static void add_opt(struct ctl_req *req, int opt, int value)
 {
-    struct runtime *r = preload_runtime();
-    if (!r)
-        return -errno;
-    bool nonblock = fcntl(fd, F_GETFL) & O_NONBLOCK;
-    uint64_t rcvtimeo = kernel_timeo(fd, SO_RCVTIMEO), sndtimeo = kernel_timeo(fd, SO_SNDTIMEO);
+    req->opts[req->nopts++] = (struct ctl_opt){ opt, value };
+}
+
+/* The options a program set on the kernel socket, for the stack's. */
+static void carry_options(int fd, struct ctl_req *req)
+{
+    static const struct { int level, name, opt; } map[] = {
+        { SOL_SOCKET, SO_REUSEADDR, STACK_OPT_REUSEADDR },
+        { SOL_SOCKET, SO_KEEPALIVE, STACK_OPT_KEEPALIVE },
+        { SOL_SOCKET, SO_RCVLOWAT, STACK_OPT_RCVLOWAT },
+        { IPPROTO_TCP, TCP_NODELAY, STACK_OPT_NODELAY },
+        { IPPROTO_TCP, TCP_KEEPIDLE, STACK_OPT_KEEPIDLE },
+        { IPPROTO_TCP, TCP_KEEPINTVL, STACK_OPT_KEEPINTVL },
+        { IPPROTO_TCP, TCP_KEEPCNT, STACK_OPT_KEEPCNT },
+        { IPPROTO_TCP, TCP_CORK, STACK_OPT_CORK },
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        add_opt(req, map[i].opt, kernel_int_opt(fd, map[i].level, map[i].name));
     struct linger lg = { 0 };
-    socklen_t ll = sizeof lg;
-    REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &ll);
-    struct stack *s = runtime_stack(r);
-    uint64_t now = runtime_now();
-    runtime_lock(r);
-    struct sock *k;
-    int rc = stack_socket(s, &k);
-    if (rc == 0) {
-        stack_setopt(s, k, STACK_OPT_REUSEADDR, kernel_int_opt(fd, SOL_SOCKET, SO_REUSEADDR), now);
-        stack_setopt(s, k, STACK_OPT_KEEPALIVE, kernel_int_opt(fd, SOL_SOCKET, SO_KEEPALIVE), now);
-        stack_setopt(s, k, STACK_OPT_NODELAY, kernel_int_opt(fd, IPPROTO_TCP, TCP_NODELAY), now);
-        rc = psock_install(fd, k, true, out);
-        if (rc < 0)
-            stack_close(s, k, now);
-    }
-    runtime_unlock(r);
-    preload_log(LOG_DEBUG, "fd %d: moved to the stack (%s)", fd, rc == 0 ? "ok" : strerror(-rc));
-    if (rc == 0) {
-        (*out)->nonblock = nonblock;
-        (*out)->rcvtimeo_us = rcvtimeo;
-        (*out)->sndtimeo_us = sndtimeo;
-        (*out)->linger_on = lg.l_onoff;
-        (*out)->linger_s = lg.l_linger;
-    }
-    return rc;
+    socklen_t len = sizeof lg;
+    REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &len);
+    add_opt(req, CTL_OPT_LINGER, lg.l_onoff ? lg.l_linger : -1);
+    linger_hint(fd, lg.l_onoff ? lg.l_linger : 0);
+    /* SO_RCVLOWAT is the kernel's to honour too, on our end */
 }
 
 static bool inet_addr_of(const struct sockaddr *sa, socklen_t len, uint32_t *addr, uint16_t *port)
@@ -87,48 +78,6 @@ static bool inet_addr_of(const struct sockaddr *sa, socklen_t len, uint32_t *add
     return true;
 }
 
-/* (host-order address and port in a sockaddr_in, to pass them on) */
-static ssize_t bind_op(struct stack *s, struct psock *ps, void *arg)
-{
-    const struct sockaddr_in *sin = arg;
-    return stack_bind(s, ps->k, sin->sin_addr.s_addr, sin->sin_port);
-}
-
-EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
-{
-    uint32_t addr;
-    uint16_t port;
-    struct psock *ps = psock_get(fd);
-    if (!ps) {
-        bool ours = inet_addr_of(sa, len, &addr, &port) &&
-                    (preload_in_subnet(addr) || (addr == 0 && preload_bind_any())) &&
-                    kernel_tcp_socket(fd);
-        if (!ours)
-            return REAL(bind)(fd, sa, len);
-        int rc = take_over(fd, &ps);
-        if (rc < 0)
-            return (int)errno_result(rc);
-    } else if (!inet_addr_of(sa, len, &addr, &port)) {
-        return (int)errno_result(sa && len >= sizeof(sa_family_t) && sa->sa_family != AF_INET
-                                     ? -EAFNOSUPPORT : -EINVAL);
-    }
-    struct sockaddr_in sin = { .sin_addr.s_addr = addr, .sin_port = port };
-    return (int)errno_result(psock_run(ps, bind_op, &sin, true, 0));
-}
-
-static ssize_t listen_op(struct stack *s, struct psock *ps, void *arg)
-{
-    return stack_listen(s, ps->k, *(int *)arg);
-}
-
-EXPORT int listen(int fd, int backlog)
-{
-    struct psock *ps = psock_get(fd);
-    if (!ps)
-        return REAL(listen)(fd, backlog);
-    return (int)errno_result(psock_run(ps, listen_op, &backlog, true, 0));
-}
-
 static void fill_addr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port)
 {
     if (!sa || !len)
@@ -139,157 +88,219 @@ static void fill_addr(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16
     *len = sizeof sin;
 }
 
-static ssize_t accept_op(struct stack *s, struct psock *ps, void *arg)
+/* A request that answers with the program's end of a stack socket, which
+ * then takes fd's place. */
+static int call_and_swap(int fd, const char *dev, struct ctl_req *req, bool tracked)
 {
-    return stack_accept(s, ps->k, arg);
+    struct ctl_rep rep;
+    int nfd;
+    int rc = ctl_call(dev, req, req->id ? fd : -1, &rep, &nfd);
+    if (rc < 0)
+        return rc;
+    if (nfd >= 0 && (rc = swap_in(fd, nfd, tracked)) < 0)
+        return rc;
+    return rep.result;
+}
+
+EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    const struct tuntcp_config *cfg = preload_config();
+    uint32_t addr;
+    uint16_t port;
+    bool inet = inet_addr_of(sa, len, &addr, &port);
+    if (inet && (preload_in_subnet(addr) || (addr == 0 && cfg->bind_any)) && movable(fd)) {
+        struct ctl_req req = { .op = CTL_BIND, .addr = addr, .port = port };
+        carry_options(fd, &req);
+        return (int)errno_result(call_and_swap(fd, cfg->dev, &req, true));
+    }
+    struct sockname n;
+    if (stack_socket_of(fd, &n))   /* Linux: bound already */
+        return (int)errno_result(sa && len >= sizeof(sa_family_t) && sa->sa_family != AF_INET
+                                     ? -EAFNOSUPPORT : -EINVAL);
+    return REAL(bind)(fd, sa, len);
+}
+
+EXPORT int listen(int fd, int backlog)
+{
+    struct sockname n;
+    if (!stack_socket_of(fd, &n))
+        return REAL(listen)(fd, backlog);
+    struct ctl_req req = { .value = backlog };
+    struct ctl_rep rep;
+    return (int)errno_result(ctl_ask(&n, fd, CTL_LISTEN, &req, &rep));
+}
+
+/* Linux: a blocking connect waits for the handshake, SO_SNDTIMEO at most
+ * (then EINPROGRESS); a signal interrupts it (EINTR, the handshake going
+ * on) unless its handler restarts calls. The wait is a read on a control
+ * connection of its own, so the kernel gives it exactly those rules. */
+static int connect_blocking(int fd, const char *dev, struct ctl_req *req)
+{
+    int c = ctl_open(dev);
+    if (c < 0)
+        return c;
+    req->flags = CTL_WAIT;
+    struct ctl_rep rep;
+    int nfd, rc = ctl_send(c, req, req->id ? fd : -1);
+    while (rc == 0 && (rc = ctl_recv(c, &rep, &nfd)) == -EINTR)
+        ;
+    if (rc == 0 && nfd >= 0)
+        rc = swap_in(fd, nfd, false);
+    if (rc == 0 && rep.result == -EINPROGRESS) {
+        struct timeval tv;
+        socklen_t len = sizeof tv;
+        if (REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0)
+            REAL(setsockopt)(c, SOL_SOCKET, SO_RCVTIMEO, &tv, len);
+        rc = ctl_recv(c, &rep, NULL);
+        if (rc == -EAGAIN)
+            rc = -EINPROGRESS;
+    }
+    REAL(close)(c);
+    return rc < 0 ? rc : rep.result;
+}
+
+EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    uint32_t addr = 0;
+    uint16_t port = 0;
+    bool inet = inet_addr_of(sa, len, &addr, &port);
+    struct sockname n;
+    struct ctl_req req = { .op = CTL_CONNECT, .addr = addr, .port = port };
+    const char *dev = preload_config()->dev;
+    if (stack_socket_of(fd, &n)) {
+        if (!inet)
+            return (int)errno_result(-EAFNOSUPPORT);
+        req.id = n.id;
+        req.nonce = n.nonce;
+        dev = n.dev;
+    } else if (inet && preload_in_subnet(addr) && movable(fd)) {
+        carry_options(fd, &req);
+    } else {
+        return REAL(connect)(fd, sa, len);
+    }
+    if (REAL(fcntl)(fd, F_GETFL) & O_NONBLOCK)
+        return (int)errno_result(call_and_swap(fd, dev, &req, false));
+    return (int)errno_result(connect_blocking(fd, dev, &req));
 }
 
 EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
-    struct psock *ps = psock_get(fd);
-    if (!ps)
+    struct sockname n;
+    if (!stack_socket_of(fd, &n))
         return REAL(accept4)(fd, sa, len, flags);
-    if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+    if (n.kind != SOCKNAME_BOUND || (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)))
         return (int)errno_result(-EINVAL);
-    struct sock *k;
-    ssize_t rc = psock_run(ps, accept_op, &k, ps->nonblock, ps->rcvtimeo_us);
-    if (rc < 0)
-        return (int)errno_result(rc);
-    struct runtime *r = preload_runtime();
-    struct psock *child;
-    runtime_lock(r);
-    int nfd = psock_new_fd(k, flags & SOCK_CLOEXEC ? O_CLOEXEC : 0, &child);
-    uint32_t addr = 0;
-    uint16_t port = 0;
-    if (nfd < 0)
-        stack_close(runtime_stack(r), k, runtime_now());
-    else
-        stack_getpeername(runtime_stack(r), k, &addr, &port);
-    runtime_unlock(r);
-    if (nfd < 0)
-        return (int)errno_result(nfd);
-    child->nonblock = flags & SOCK_NONBLOCK;
-    fill_addr(sa, len, addr, port);
+    struct ctl_accepted acc;
+    struct iovec iov = { &acc, sizeof acc };
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf };
+    int mflags = flags & SOCK_CLOEXEC ? MSG_CMSG_CLOEXEC : 0;
+    ssize_t got = REAL(recvmsg)(fd, &m, mflags | MSG_DONTWAIT);
+    if (got < 0 && errno == EAGAIN && !(REAL(fcntl)(fd, F_GETFL) & O_NONBLOCK)) {
+        /* about to block: Linux refuses at once if it is not listening */
+        struct ctl_req req = { 0 };
+        struct ctl_rep rep;
+        if (ctl_ask(&n, fd, CTL_STATUS, &req, &rep) >= 0 && !rep.status.listening)
+            return (int)errno_result(-EINVAL);
+        got = REAL(recvmsg)(fd, &m, mflags);
+    }
+    if (got < 0)
+        return -1;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    if (got != sizeof acc || !cm || cm->cmsg_type != SCM_RIGHTS)
+        return (int)errno_result(got == 0 ? -EINVAL : -EMFILE);
+    int nfd;
+    memcpy(&nfd, CMSG_DATA(cm), sizeof nfd);
+    if (flags & SOCK_NONBLOCK)
+        REAL(fcntl)(nfd, F_SETFL, O_NONBLOCK);
+    fill_addr(sa, len, acc.raddr, acc.rport);
     return nfd;
 }
 
 EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
-    return psock_get(fd) ? accept4(fd, sa, len, 0) : REAL(accept)(fd, sa, len);
-}
-
-static ssize_t connect_wait_op(struct stack *s, struct psock *ps, void *arg)
-{
-    (void)arg;
-    return stack_connect_result(s, ps->k);
-}
-
-EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
-{
-    uint32_t addr;
-    uint16_t port;
-    struct psock *ps = psock_get(fd);
-    if (!ps) {
-        struct sockaddr_in local;
-        socklen_t ll = sizeof local;
-        bool ours = inet_addr_of(sa, len, &addr, &port) && preload_in_subnet(addr) &&
-                    kernel_tcp_socket(fd) &&
-                    REAL(getsockname)(fd, (struct sockaddr *)&local, &ll) == 0 &&
-                    local.sin_port == 0;   /* not bound elsewhere */
-        if (!ours)
-            return REAL(connect)(fd, sa, len);
-        int rc = take_over(fd, &ps);
-        if (rc < 0)
-            return (int)errno_result(rc);
-    } else if (!inet_addr_of(sa, len, &addr, &port)) {
-        return (int)errno_result(-EAFNOSUPPORT);
-    }
-    struct runtime *r = preload_runtime();
-    runtime_lock(r);
-    int rc = stack_connect(runtime_stack(r), ps->k, addr, port, runtime_now());
-    runtime_unlock(r);
-    if (rc != -EINPROGRESS || ps->nonblock)
-        return (int)errno_result(rc);
-    /* Linux: a blocking connect waits for the handshake (SO_SNDTIMEO) */
-    ssize_t res = psock_run(ps, connect_wait_op, NULL, false, ps->sndtimeo_us);
-    return (int)errno_result(res == -EAGAIN ? -EINPROGRESS : res);
-}
-
-static ssize_t shutdown_op(struct stack *s, struct psock *ps, void *arg)
-{
-    return stack_shutdown(s, ps->k, *(int *)arg, runtime_now());
+    return accept4(fd, sa, len, 0);
 }
 
 EXPORT int shutdown(int fd, int how)
 {
-    struct psock *ps = psock_get(fd);
-    if (!ps)
-        return REAL(shutdown)(fd, how);
-    return (int)errno_result(psock_run(ps, shutdown_op, &how, true, 0));
+    struct sockname n;
+    if (!stack_socket_of(fd, &n) || n.kind == SOCKNAME_CONN)
+        return REAL(shutdown)(fd, how);   /* a connection's is the kernel's */
+    struct ctl_req req = { .value = how };
+    struct ctl_rep rep;
+    return (int)errno_result(ctl_ask(&n, fd, CTL_SHUTDOWN, &req, &rep));
 }
 
-/* Drops fd from ps; true if it was the socket's last fd. */
-static bool psock_last_fd(struct psock *ps, int fd)
+/* SO_LINGER with a timeout: a blocking close returns once the peer has
+ * acknowledged our data and FIN, or the time is up. */
+static void linger_close(int fd, int seconds)
 {
-    struct runtime *r = preload_runtime();
-    runtime_lock(r);
-    bool last = psock_drop_fd(ps, fd);
-    runtime_unlock(r);
-    return last;
-}
-
-/* SO_LINGER: done once our data and FIN are acknowledged. */
-static ssize_t lingered_op(struct stack *s, struct psock *ps, void *arg)
-{
-    (void)arg;
-    enum tcp_state st = stack_sock_state(s, ps->k);
-    return st == TCP_FIN_WAIT_2 || st == TCP_TIME_WAIT || st == TCP_CLOSED ? 0 : -EAGAIN;
+    struct sockname n;
+    if (!stack_socket_of(fd, &n) || n.kind != SOCKNAME_CONN ||
+        (REAL(fcntl)(fd, F_GETFL) & O_NONBLOCK))
+        return;
+    int c = ctl_open(n.dev);
+    if (c < 0)
+        return;
+    struct ctl_req req = { .op = CTL_LINGER, .id = n.id, .nonce = n.nonce };
+    struct ctl_rep rep;
+    if (ctl_send(c, &req, fd) == 0 && ctl_recv(c, &rep, NULL) == 0 && rep.result == 1) {
+        struct timeval tv = { .tv_sec = seconds };
+        REAL(setsockopt)(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        REAL(close)(fd);
+        ctl_recv(c, &rep, NULL);
+        fd = -1;
+    }
+    REAL(close)(c);
+    if (fd >= 0)
+        REAL(close)(fd);
 }
 
 EXPORT int close(int fd)
 {
-    struct psock *ps = psock_get(fd);
-    if (ps && !psock_last_fd(ps, fd))
-        ps = NULL;   /* a dup remains: the socket stays open */
-    if (ps) {
-        struct runtime *r = preload_runtime();
-        bool reset = psock_resets_on_close(ps);
-        if (ps->linger_on && !reset && !ps->nonblock) {
-            /* Linux: a blocking close with SO_LINGER waits (up to the
-             * linger time) for the data and the FIN to be acknowledged */
-            int how = SHUT_WR;
-            if (psock_run(ps, shutdown_op, &how, true, 0) == 0)
-                psock_run(ps, lingered_op, NULL, false, (uint64_t)ps->linger_s * 1000000u);
-        }
-        runtime_lock(r);
-        psock_release(ps, reset);
-        runtime_unlock(r);
+    inet_forget(fd);
+    int linger = linger_take(fd);
+    if (linger > 0) {
+        linger_close(fd, linger);
+        return 0;
     }
-    epoll_instance_closed(fd);
     return REAL(close)(fd);
-}
-
-
-static int name_call(int fd, struct sockaddr *sa, socklen_t *len, bool peer)
-{
-    struct psock *ps = psock_get(fd);
-    struct runtime *r = preload_runtime();
-    uint32_t addr;
-    uint16_t port;
-    runtime_lock(r);
-    int rc = (peer ? stack_getpeername : stack_getsockname)(runtime_stack(r), ps->k, &addr, &port);
-    runtime_unlock(r);
-    if (rc == 0)
-        fill_addr(sa, len, addr, port);
-    return (int)errno_result(rc);
 }
 
 EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
-    return psock_get(fd) ? name_call(fd, sa, len, false) : REAL(getsockname)(fd, sa, len);
+    struct sockname n;
+    if (!stack_socket_of(fd, &n))
+        return REAL(getsockname)(fd, sa, len);
+    fill_addr(sa, len, n.laddr, n.lport);
+    return 0;
+}
+
+/* Connected: its end is writable and not hung up; else the daemon says
+ * (still connecting, or over: ENOTCONN as Linux). */
+static bool connected(const struct sockname *n, int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    if (poll(&p, 1, 0) == 1 && p.revents == POLLOUT)
+        return true;
+    struct ctl_req req = { 0 };
+    struct ctl_rep rep;
+    return ctl_ask(n, fd, CTL_STATUS, &req, &rep) >= 0 && rep.status.state != TCP_SYN_SENT &&
+           rep.status.state != TCP_CLOSED;
 }
 
 EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
-    return psock_get(fd) ? name_call(fd, sa, len, true) : REAL(getpeername)(fd, sa, len);
+    struct sockname n;
+    if (!stack_socket_of(fd, &n))
+        return REAL(getpeername)(fd, sa, len);
+    if (n.kind != SOCKNAME_CONN || !connected(&n, fd))
+        return (int)errno_result(-ENOTCONN);
+    fill_addr(sa, len, n.raddr, n.rport);
+    return 0;
 }

@@ -14,9 +14,11 @@ usage: tuntcp run [--dev D] [--net CIDR] [--addr A] [--mtu N] [--pcap FILE]
 
 run    runs PROG with libtuntcp.so preloaded: its TCP sockets bound to or
        connecting into the TUN subnet use the userspace stack.
-up     (as root) creates a persistent TUN device owned by USER, with the
-       kernel-side address and link up, so that USER can run programs.
-down   (as root) deletes it.
+up     (as root) creates a persistent TUN device with the kernel-side
+       address and link up, and starts its stack (tuntcpd), which stays
+       until `down`. USER's programs use it through the stack's control
+       socket, with no access to /dev/net/tun.
+down   (as root) stops the stack and deletes the device.
 Defaults: --dev tun0 --net 172.16.0.0/24 (kernel side .1, stack .2).
 Log levels: error warn info debug packets.
 USAGE
@@ -61,15 +63,21 @@ up|down)
         *) die "unknown option $1 (see tuntcp --help)" ;;
         esac
     done
-    [[ $net =~ ^([0-9]+)\.([0-9]+)\.([0-9]+)\.([0-9]+)/([0-9]+)$ ]] ||
-        die "--net $net is not valid: expected an IPv4 subnet such as 172.16.0.0/24"
-    peer="${BASH_REMATCH[1]}.${BASH_REMATCH[2]}.${BASH_REMATCH[3]}.$((BASH_REMATCH[4] + 1))/${BASH_REMATCH[5]}"
-    if [ "$cmd" = up ]; then
-        ip tuntap add dev "$dev" mode tun ${user:+user "$user"}
-        ip addr add "$peer" dev "$dev"
-        ip link set dev "$dev" mtu "$mtu" up
-    else
+    export TUNTCP_DEV=$dev TUNTCP_NET=$net TUNTCP_MTU=$mtu
+    daemon=$here/tuntcpd
+    [ -x "$daemon" ] || die "cannot find $daemon (build it with make)"
+    if [ "$cmd" = down ]; then
+        "$daemon" --stop
         ip tuntap del dev "$dev" mode tun
+        exit 0
+    fi
+    # everything is checked before anything is made
+    peer=$("$daemon" --check) || exit 2
+    ip tuntap add dev "$dev" mode tun ${user:+user "$user"}
+    if ! { ip addr add "$peer" dev "$dev" && ip link set dev "$dev" mtu "$mtu" up &&
+           "$daemon" --persist ${user:+--user "$user"}; }; then
+        ip tuntap del dev "$dev" mode tun
+        die "could not set up $dev; nothing is left behind"
     fi
     ;;
 *) usage >&2; exit 2 ;;

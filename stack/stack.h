@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "isn.h"
 #include "link.h"
@@ -97,6 +98,14 @@ int stack_connect(struct stack *s, struct sock *k, uint32_t addr,
 int stack_connect_result(struct stack *s, struct sock *k);
 ssize_t stack_send(struct stack *s, struct sock *k, const void *buf,
                    size_t len, uint64_t now);
+/* The bytes ready to read as up to two pieces, left in place; returns
+ * their total. stack_recv_consume then takes n of them: together a recv
+ * without a copy in between. */
+uint32_t stack_recv_view(struct stack *s, struct sock *k, struct iovec iov[2]);
+void stack_recv_consume(struct stack *s, struct sock *k, uint32_t n, uint64_t now);
+/* How many bytes stack_send would take now: 0 while the connection cannot
+ * send (opening, closed, shut down, a pending error) or its buffer is full. */
+uint32_t stack_send_space(struct stack *s, struct sock *k);
 #define STACK_MSG_PEEK 1
 ssize_t stack_recv(struct stack *s, struct sock *k, void *buf, size_t len,
                    int flags, uint64_t now);

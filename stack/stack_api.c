@@ -161,6 +161,38 @@ ssize_t stack_recv(struct stack *s, struct sock *k, void *buf, size_t len,
     return n;
 }
 
+uint32_t stack_recv_view(struct stack *s, struct sock *k, struct iovec iov[2])
+{
+    (void)s;
+    if (k->kind != SOCK_CONN)
+        return 0;
+    const struct ring *r = &k->conn.rcvbuf;
+    const uint8_t *base[2];
+    uint32_t len[2];
+    ring_view(r, 0, r->len, base, len);
+    for (int i = 0; i < 2; i++)
+        iov[i] = (struct iovec){ .iov_base = (void *)base[i], .iov_len = len[i] };
+    return r->len;
+}
+
+void stack_recv_consume(struct stack *s, struct sock *k, uint32_t n, uint64_t now)
+{
+    if (k->kind != SOCK_CONN || !n)
+        return;
+    tcp_recv_consume(&k->conn, n, now);
+    sock_settle(s, k);
+}
+
+uint32_t stack_send_space(struct stack *s, struct sock *k)
+{
+    (void)s;
+    if (k->kind != SOCK_CONN)
+        return 0;
+    const struct tcp_conn *c = &k->conn;
+    bool sending = c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT;
+    return sending && !c->error && !c->fin_queued ? ring_space(&c->sndbuf) : 0;
+}
+
 int stack_shutdown(struct stack *s, struct sock *k, int how, uint64_t now)
 {
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)

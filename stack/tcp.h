@@ -211,6 +211,9 @@ ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, bool peek,
                  uint64_t now);
 /* Bytes ready to read. */
 uint32_t tcp_readable(const struct tcp_conn *c);
+/* Consumes n bytes the user took from the front of rcvbuf (ring_view),
+ * and tells the peer if that opened the window a lot. */
+void tcp_recv_consume(struct tcp_conn *c, uint32_t n, uint64_t now);
 /* shutdown(SHUT_WR): FIN after the queued data. */
 void tcp_shutdown_send(struct tcp_conn *c, uint64_t now);
 /* RFC 9293 3.10.4 CLOSE: FIN after queued data; unread received data makes

@@ -83,8 +83,7 @@ ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, bool peek,
     if (n) {
         ring_peek(&c->rcvbuf, 0, buf, n);
         if (!peek) {
-            ring_consume(&c->rcvbuf, n);
-            window_update(c, now);
+            tcp_recv_consume(c, n, now);
         }
         return n;
     }
@@ -98,6 +97,12 @@ ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, bool peek,
     if (c->state == TCP_LISTEN)
         return -ENOTCONN;
     return -EAGAIN;
+}
+
+void tcp_recv_consume(struct tcp_conn *c, uint32_t n, uint64_t now)
+{
+    ring_consume(&c->rcvbuf, min_u32(n, c->rcvbuf.len));
+    window_update(c, now);
 }
 
 static void queue_fin(struct tcp_conn *c)

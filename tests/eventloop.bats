@@ -29,12 +29,13 @@ load helpers
     [ "$status" -eq 0 ]
 }
 
-@test "fork: the child gets unconnected sockets in place of the stack's, the parent carries on" {
+@test "fork: parent and child share a connection, which lives while either holds it" {
     kernel_echo_server 9950
     run_checks fork_semantics 9950
     [ "$status" -eq 0 ]
-    [ "${lines[0]}" = "child: 0" ]
-    [ "${lines[1]}" = "parent: after" ]
+    [ "${lines[0]}" = "child used it: 0" ]
+    [ "${lines[1]}" = "parent after the child closed its copy: after" ]
+    [ "${lines[2]}" = "child after the parent closed its copy: 0" ]
 }
 
 @test "an HTTP server on asyncio streams under the preload serves curl and ab" {

@@ -23,8 +23,26 @@ teardown() {
     for p in "${PIDS[@]}"; do
         wait "$p" 2>/dev/null || true
     done
+    # what the test's programs left in its namespace: the stack daemon,
+    # daemonized servers
+    end_namespace_processes
     ip netns del "$NS" 2>/dev/null || true
     rm -rf "$TMP"
+}
+
+# Ends every process still in the test's namespace (the stack daemon,
+# servers that daemonized): TERM, then KILL after 5 s.
+end_namespace_processes() {
+    local left i
+    left=$(ip netns pids "$NS" 2>/dev/null) || return 0
+    [ -n "$left" ] || return 0
+    kill $left 2>/dev/null || true
+    for i in $(seq 100); do
+        left=$(ip netns pids "$NS" 2>/dev/null)
+        [ -n "$left" ] || return 0
+        sleep 0.05
+    done
+    kill -9 $left 2>/dev/null || true
 }
 
 # Runs a command inside the test's namespace.

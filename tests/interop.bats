@@ -61,12 +61,19 @@ load helpers
     [[ $output == *"Connection refused"* ]]
 }
 
-@test "a second process on a device in use is told what to do" {
-    background_preloaded "$EX/echo_server" "$STACK" 7
-    wait_until nsx nc -z "$STACK" 7
+@test "a device another program holds is refused with what to do" {
+    nsx ip tuntap add dev tun0 mode tun
+    background python3 -c '
+import fcntl, os, struct, time
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"tun0", 0x1001))   # TUNSETIFF
+print("holding", flush=True)
+time.sleep(60)
+' > "$TMP/held"
+    wait_until grep -q holding "$TMP/held"
     run preloaded timeout 10 "$EX/echo_client" "$KERNEL" 9 </dev/null
     [ "$status" -eq 1 ]
-    [[ $output == *"tun0 is in use by another process"*"TUNTCP_DEV"* ]]
+    [[ $output == *"tun0 is in use by another program (not a tuntcp stack)"*"TUNTCP_DEV"* ]]
 }
 
 @test "python http.server under the preload serves curl on the kernel side" {

@@ -1,33 +1,49 @@
-"""fork with stack sockets open, from inside a preloaded process against a
-kernel echo server at HOST:PORT: the child gets an unconnected socket in
-place of each (ENOTCONN/EPIPE), may close it, and the parent's connection
-goes on working."""
-import errno
+"""fork with a stack socket open, from inside a preloaded process against
+a kernel echo server at HOST:PORT: parent and child share the connection
+as they would a kernel socket, and it stays open while either holds it."""
 import os
 import socket
 import sys
 
 host, port = sys.argv[1], int(sys.argv[2])
 s = socket.create_connection((host, port), timeout=10)
-s.settimeout(None)
 s.sendall(b"before")
 assert s.recv(10) == b"before"
-pid = os.fork()
-if pid == 0:
-    code = 0
-    try:
-        s.recv(1)
-        code = 1
-    except OSError as e:
-        code = 0 if e.errno == errno.ENOTCONN else 2
-    try:
-        s.send(b"x")
-        code = code or 3
-    except OSError as e:
-        code = code or (0 if e.errno == errno.EPIPE else 4)
+
+
+def in_child(work):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            code = work()
+        except Exception:
+            code = 2
+        os._exit(code)
+    return pid
+
+
+def child_uses_and_closes():
+    s.sendall(b"child")
+    ok = s.recv(10) == b"child"
     s.close()
-    os._exit(code)
-_, status = os.waitpid(pid, 0)
-print("child:", os.waitstatus_to_exitcode(status))
+    return 0 if ok else 1
+
+
+_, status = os.waitpid(in_child(child_uses_and_closes), 0)
+print("child used it:", os.waitstatus_to_exitcode(status))
 s.sendall(b"after")
-print("parent:", s.recv(10).decode())
+print("parent after the child closed its copy:", s.recv(10).decode())
+
+
+def child_outlives_parent_copy():
+    os.read(r, 1)            # the parent has closed its copy by now
+    s.sendall(b"late")
+    return 0 if s.recv(10) == b"late" else 1
+
+
+r, w = os.pipe()
+pid = in_child(child_outlives_parent_copy)
+s.close()
+os.write(w, b"x")
+_, status = os.waitpid(pid, 0)
+print("child after the parent closed its copy:", os.waitstatus_to_exitcode(status))

@@ -1,12 +1,16 @@
+/* The configuration both the interposer and the daemon read from the
+ * environment (TUNTCP_*, see README). */
 #ifndef TUNTCP_CONFIG_H
 #define TUNTCP_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "runtime.h"
+#include "impair.h"
 
-struct preload_config {
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_PACKETS };
+
+struct tuntcp_config {
     char dev[16];
     uint32_t net, peer, addr;   /* host order; peer = the kernel side */
     unsigned prefix;
@@ -19,6 +23,6 @@ struct preload_config {
 };
 
 /* Reads TUNTCP_*; exits with a one-line error on a bad value. */
-void config_read(struct preload_config *c);
+void config_read(struct tuntcp_config *c);
 
 #endif

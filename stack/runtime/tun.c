@@ -91,8 +91,8 @@ int tun_open(const struct tun_config *cfg, struct tun_link *out, char *err, size
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         int e = errno;
         if (e == EBUSY)
-            snprintf(err, errlen, "tuntcp: %s is in use by another process (one process "
-                     "per device): give this one its own with TUNTCP_DEV and TUNTCP_NET",
+            snprintf(err, errlen, "tuntcp: %s is in use by another program (not a tuntcp "
+                     "stack): give tuntcp a device of its own with TUNTCP_DEV and TUNTCP_NET",
                      cfg->dev);
         else
             snprintf(err, errlen, "tuntcp: cannot %s TUN device %s: %s (run `sudo tuntcp up "

@@ -75,7 +75,7 @@ static bool parse_impair(const char *s, struct impair_config *out)
     return true;
 }
 
-void config_read(struct preload_config *c)
+void config_read(struct tuntcp_config *c)
 {
     const char *v;
     memset(c, 0, sizeof *c);

@@ -1,0 +1,402 @@
+/* The daemon's side of the control protocol (ctl.h). Only root, the
+ * daemon's own user and the --user of `tuntcp up` (SO_PEERCRED) may make
+ * sockets; any other process may only ask about a socket it holds, and
+ * proves it by sending its fd along (a server's workers that gave up root
+ * still set options on the connections they accept). A request that is
+ * not well formed is answered with EBADMSG, never trusted. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+/* Linux's numbering of the states in struct tcp_info (net/tcp_states.h) */
+static uint8_t linux_state(enum tcp_state s)
+{
+    static const uint8_t map[] = {
+        [TCP_CLOSED] = 7, [TCP_LISTEN] = 10, [TCP_SYN_SENT] = 2, [TCP_SYN_RECEIVED] = 3,
+        [TCP_ESTABLISHED] = 1, [TCP_FIN_WAIT_1] = 4, [TCP_FIN_WAIT_2] = 5,
+        [TCP_CLOSE_WAIT] = 8, [TCP_CLOSING] = 11, [TCP_LAST_ACK] = 9, [TCP_TIME_WAIT] = 6,
+    };
+    return map[s];
+}
+
+/* TCP_INFO with the fields the stack knows; the rest stay zero. */
+static void tcp_info_of(const struct tcp_conn *c, enum tcp_state state, struct tcp_info *ti)
+{
+    memset(ti, 0, sizeof *ti);
+    ti->tcpi_state = linux_state(state);
+    if (!c)
+        return;
+    uint32_t mss = c->snd_mss ? c->snd_mss : 1;
+    ti->tcpi_retransmits = (uint8_t)c->backoff;
+    ti->tcpi_backoff = (uint8_t)c->backoff;
+    ti->tcpi_options = (c->ts_on ? TCPI_OPT_TIMESTAMPS : 0) | (c->ws_on ? TCPI_OPT_WSCALE : 0);
+    ti->tcpi_snd_wscale = c->snd_wscale & 15;
+    ti->tcpi_rcv_wscale = c->rcv_wscale & 15;
+    ti->tcpi_rto = (uint32_t)c->rto_us;
+    ti->tcpi_snd_mss = c->snd_mss;
+    ti->tcpi_rcv_mss = c->snd_mss;
+    ti->tcpi_unacked = (c->snd_max - c->snd_una + mss - 1) / mss;
+    ti->tcpi_rtt = (uint32_t)c->srtt_us;
+    ti->tcpi_rttvar = (uint32_t)c->rttvar_us;
+    ti->tcpi_snd_ssthresh = c->ssthresh / mss;
+    ti->tcpi_snd_cwnd = c->cwnd / mss;
+    ti->tcpi_advmss = c->host->cfg->mss;
+    ti->tcpi_rcv_space = c->rcvbuf.cap;
+    ti->tcpi_total_retrans = c->host->stats.retrans_segs > UINT32_MAX
+                                 ? UINT32_MAX : (uint32_t)c->host->stats.retrans_segs;
+}
+
+static void status_of(struct daemon *d, struct rsock *r, uint64_t id, bool take,
+                      struct ctl_status *st)
+{
+    struct stack *s = d->stack;
+    if (!r) {
+        /* gone: closed, with the error it ended with (once) */
+        st->state = TCP_CLOSED;
+        st->error = take ? tomb_take(d, id) : 0;
+        st->maxseg = 536;
+        tcp_info_of(NULL, TCP_CLOSED, &st->info);
+        return;
+    }
+    const struct tcp_conn *c = stack_sock_conn(s, r->k);
+    st->state = stack_sock_state(s, r->k);
+    st->error = take ? stack_sock_error(s, r->k) : c ? c->error : 0;
+    st->listening = st->state == TCP_LISTEN;
+    int queued = 0;
+    if (r->kind == SOCKNAME_CONN && ioctl(r->fd, FIONREAD, &queued) < 0)
+        queued = 0;
+    st->outq = (c ? c->snd_max - c->snd_una : 0) + (uint32_t)queued - r->filler;
+    /* Linux: the MSS in use once connected, else the user's or 536 */
+    int maxseg = 0;
+    stack_getopt(s, r->k, STACK_OPT_MAXSEG, &maxseg);
+    st->maxseg = c && c->state >= TCP_ESTABLISHED ? c->snd_mss : maxseg ? maxseg : 536;
+    tcp_info_of(c, (enum tcp_state)st->state, &st->info);
+}
+
+static void reply(struct client *c, const struct ctl_rep *rep, int fd)
+{
+    struct iovec iov = { (void *)rep, sizeof *rep };
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (fd >= 0) {
+        m.msg_control = u.buf;
+        m.msg_controllen = sizeof u.buf;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    }
+    /* a client asks one thing at a time, so its queue has room; if it
+     * went away, its hang-up is handled in the loop */
+    sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void client_answer(struct daemon *d, struct client *c, int result)
+{
+    (void)d;
+    struct ctl_rep rep = { .result = result };
+    if (c->waits_on)
+        rep.id = c->waits_on->id;
+    c->waits_on = NULL;
+    reply(c, &rep, -1);
+}
+
+/* Options carried over from the kernel socket the program made. The
+ * linger timeout is the relay's, applied once the rsock exists. */
+static int apply_opts(struct daemon *d, struct sock *k, const struct ctl_req *req, int *linger)
+{
+    for (unsigned i = 0; i < req->nopts; i++) {
+        const struct ctl_opt *o = &req->opts[i];
+        if (o->opt == CTL_OPT_LINGER) {
+            *linger = o->value;
+            continue;
+        }
+        int rc = stack_setopt(d->stack, k, (enum stack_opt)o->opt, o->value, daemon_now());
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* A new stack socket with the request's options. */
+static int new_sock(struct daemon *d, const struct ctl_req *req, struct sock **k, int *linger)
+{
+    int rc = stack_socket(d->stack, k);
+    if (rc == 0 && (rc = apply_opts(d, *k, req, linger)) < 0)
+        stack_close(d->stack, *k, daemon_now());
+    return rc;
+}
+
+static int do_bind(struct daemon *d, const struct ctl_req *req, struct ctl_rep *rep, int *fd)
+{
+    struct sock *k;
+    int linger = -1;
+    int rc = new_sock(d, req, &k, &linger);
+    if (rc < 0)
+        return rc;
+    struct rsock *r = NULL;
+    rc = stack_bind(d->stack, k, req->addr, req->port);
+    if (rc == 0 && !(r = rsock_new(d, k, SOCKNAME_BOUND, fd)))
+        rc = -errno;
+    if (rc < 0) {
+        stack_close(d->stack, k, daemon_now());
+        return rc;
+    }
+    r->linger = linger;
+    rep->id = r->id;
+    return 0;
+}
+
+static int do_connect(struct daemon *d, struct client *c, const struct ctl_req *req,
+                      struct rsock *r, struct ctl_rep *rep, int *fd)
+{
+    struct stack *s = d->stack;
+    struct sock *k;
+    int linger = -1;
+    if (r) {
+        k = r->k;
+    } else {
+        /* a new socket, or one whose connect failed: tried again afresh */
+        int rc = new_sock(d, req, &k, &linger);
+        if (rc < 0)
+            return rc;
+    }
+    int rc = stack_connect(s, k, req->addr, req->port, daemon_now());
+    if (rc != -EINPROGRESS || (r && r->kind == SOCKNAME_CONN)) {
+        if (!r)
+            stack_close(s, k, daemon_now());
+        return rc == -EINPROGRESS ? -EALREADY : rc;
+    }
+    if (r) {
+        rc = rsock_reconnect(d, r, fd);
+    } else if ((r = rsock_new(d, k, SOCKNAME_CONN, fd))) {
+        r->linger = linger;
+        rc = 0;
+    } else {
+        rc = -errno;
+        stack_abort(s, k, daemon_now());
+    }
+    if (rc < 0)
+        return rc;
+    rep->id = r->id;
+    daemon_log(d, LOG_DEBUG, "connect: socket %llu%s", (unsigned long long)r->id,
+               req->flags & CTL_WAIT ? ", the caller waits" : "");
+    if (req->flags & CTL_WAIT) {
+        r->waiter = c;
+        c->waits_on = r;
+    }
+    rsock_mark(d, r);
+    return -EINPROGRESS;
+}
+
+static int do_setopt(struct daemon *d, struct rsock *r, const struct ctl_opt *o)
+{
+    if (!r)
+        return 0;   /* a socket that is over takes options, as on Linux */
+    if (o->opt == CTL_OPT_LINGER) {
+        r->linger = o->value;
+        return 0;
+    }
+    int rc = stack_setopt(d->stack, r->k, (enum stack_opt)o->opt, o->value, daemon_now());
+    rsock_mark(d, r);   /* SO_RCVLOWAT and TCP_CORK change what moves */
+    return rc;
+}
+
+static int do_getopt(struct daemon *d, struct rsock *r, int opt, int32_t *value)
+{
+    *value = 0;
+    if (!r)
+        return 0;
+    if (opt == CTL_OPT_LINGER) {
+        *value = r->linger;
+        return 0;
+    }
+    int v = 0;
+    int rc = stack_getopt(d->stack, r->k, (enum stack_opt)opt, &v);
+    *value = v;
+    return rc;
+}
+
+/* May the client do this? `held` is the fd it sent along, if any. */
+static bool may(const struct daemon *d, const struct client *c, const struct ctl_req *req,
+                int held)
+{
+    if (c->trusted || req->op == CTL_HELLO)
+        return true;
+    struct sockaddr_un sa;
+    socklen_t len = sizeof sa;
+    struct sockname n;
+    return req->id && held >= 0 && getpeername(held, (struct sockaddr *)&sa, &len) == 0 &&
+           sockname_parse(&sa, len, &n) && n.nonce == d->nonce && n.id == req->id &&
+           !strcmp(n.dev, d->cfg.dev);
+}
+
+static void handle(struct daemon *d, struct client *c, const struct ctl_req *req, int held)
+{
+    struct stack *s = d->stack;
+    struct ctl_rep rep = { .id = req->id };
+    if (!may(d, c, req, held)) {
+        rep.result = -EACCES;
+        reply(c, &rep, -1);
+        return;
+    }
+    /* a socket of an earlier daemon run is no socket of ours */
+    struct rsock *r = req->id && req->nonce == d->nonce ? rsock_find(d, req->id) : NULL;
+    int fd = -1;
+    switch (req->op) {
+    case CTL_HELLO:
+        rep.hello = (struct ctl_hello){ .addr = d->cfg.addr, .net = d->cfg.net,
+                                        .prefix = d->cfg.prefix, .mtu = d->cfg.mtu,
+                                        .pid = (int32_t)getpid() };
+        break;
+    case CTL_BIND:
+        rep.result = do_bind(d, req, &rep, &fd);
+        break;
+    case CTL_CONNECT:
+        rep.result = do_connect(d, c, req, r, &rep, &fd);
+        break;
+    case CTL_LISTEN:
+    case CTL_SHUTDOWN:
+        if (!r) {
+            rep.result = -EINVAL;
+            break;
+        }
+        rep.result = req->op == CTL_LISTEN ? stack_listen(s, r->k, req->value)
+                                           : stack_shutdown(s, r->k, req->value, daemon_now());
+        rsock_mark(d, r);
+        break;
+    case CTL_SETOPT:
+    case CTL_GETOPT:
+        if (req->nopts != 1) {
+            rep.result = -EINVAL;
+            break;
+        }
+        rep.result = req->op == CTL_SETOPT ? do_setopt(d, r, &req->opts[0])
+                                           : do_getopt(d, r, req->opts[0].opt, &rep.value);
+        break;
+    case CTL_STATUS:
+        status_of(d, r, req->nonce == d->nonce ? req->id : 0, req->flags & CTL_TAKE_ERROR,
+                  &rep.status);
+        break;
+    case CTL_LINGER:
+        /* 1: waiting, a second reply comes once the FIN is acknowledged */
+        if (r && r->kind == SOCKNAME_CONN && !r->waiter) {
+            r->waiter = c;
+            c->waits_on = r;
+            rep.result = 1;
+        }
+        break;
+    case CTL_STOP:
+        d->stop = true;
+        break;
+    default:
+        rep.result = -EINVAL;
+        break;
+    }
+    reply(c, &rep, fd);
+    if (fd >= 0)
+        close(fd);
+}
+
+static bool trusted(const struct daemon *d, int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+        return false;
+    return cred.uid == 0 || cred.uid == geteuid() || (d->user && cred.uid == d->user);
+}
+
+void ctl_accept(struct daemon *d)
+{
+    int fd;
+    while ((fd = accept4(d->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+        struct client *c = calloc(1, sizeof *c);
+        if (!c || daemon_watch(d, fd, EPOLLIN, &c->w) < 0) {
+            free(c);
+            close(fd);
+            continue;
+        }
+        c->w.kind = WATCH_CLIENT;
+        c->fd = fd;
+        c->trusted = trusted(d, fd);
+        c->next = d->clients;
+        d->clients = c;
+        d->nclients++;
+    }
+}
+
+static void client_drop(struct daemon *d, struct client *c)
+{
+    if (c->waits_on)
+        c->waits_on->waiter = NULL;
+    struct client **pp = &d->clients;
+    while (*pp != c)
+        pp = &(*pp)->next;
+    *pp = c->next;
+    daemon_unwatch(d, c->fd);
+    close(c->fd);
+    free(c);
+    d->nclients--;
+}
+
+/* Reads one request; false when the client is gone. */
+static bool read_request(struct daemon *d, struct client *c)
+{
+    struct ctl_req req;
+    struct iovec iov = { &req, sizeof req };
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(16 * sizeof(int))];
+    } u;
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf };
+    ssize_t n = recvmsg(c->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0)
+        return errno == EAGAIN || errno == EINTR;
+    if (n == 0)
+        return false;
+    /* the first fd is the socket asked about; more are closed unread */
+    int held = -1;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+            for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+                if (held < 0)
+                    held = fd;
+                else
+                    close(fd);
+            }
+    }
+    if ((size_t)n != sizeof req || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+        req.version != CTL_VERSION || req.nopts > CTL_MAX_OPTS || c->waits_on) {
+        daemon_log(d, LOG_WARN, "a malformed control request (%zd bytes): refused", n);
+        struct ctl_rep rep = { .result = -EBADMSG };
+        reply(c, &rep, -1);
+    } else {
+        handle(d, c, &req, held);
+    }
+    if (held >= 0)
+        close(held);
+    return true;
+}
+
+void client_event(struct daemon *d, struct client *c, uint32_t events)
+{
+    if ((events & EPOLLIN) && read_request(d, c))
+        return;
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        client_drop(d, c);
+}

@@ -1,0 +1,138 @@
+/* tuntcpd: serves the TCP stack of one TUN device (see daemon.h).
+ *
+ *   tuntcpd [--persist] [--user USER]   start (configured by TUNTCP_*)
+ *   tuntcpd --stop                      stop the device's daemon
+ *   tuntcpd --check                     check TUNTCP_*, print the kernel
+ *                                       side's address/prefix
+ *
+ * It exits 0 once it serves the device (in the background) or if another
+ * daemon already does; else it says why on stderr and exits with the
+ * errno value of the failure, which the interposer passes on. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: tuntcpd [--persist] [--user USER] | --stop | --check\n"
+                    "(normally started by libtuntcp.so or `tuntcp up`; see README)\n");
+    exit(2);
+}
+
+/* Asks the device's daemon to stop, and waits until it has. */
+static int stop(const char *dev)
+{
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa;
+    socklen_t len = ctl_address(dev, &sa);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len) < 0)
+        return 0;   /* none runs */
+    struct ctl_req req = { .version = CTL_VERSION, .op = CTL_STOP };
+    struct ctl_rep rep;
+    if (send(fd, &req, sizeof req, MSG_NOSIGNAL) < 0)
+        return 1;
+    while (recv(fd, &rep, sizeof rep, 0) > 0)
+        ;   /* the reply, then end of stream as it exits */
+    return 0;
+}
+
+static int drop_privileges(const char *user, uid_t *uid)
+{
+    struct passwd *pw = getpwnam(user);
+    char *end;
+    unsigned long n = strtoul(user, &end, 10);
+    if (!pw && !*end && end != user)
+        pw = getpwuid((uid_t)n);
+    if (!pw) {
+        fprintf(stderr, "tuntcp: no such user: %s\n", user);
+        return -1;
+    }
+    if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+        fprintf(stderr, "tuntcp: cannot become %s: %s\n", user, strerror(errno));
+        return -1;
+    }
+    *uid = pw->pw_uid;
+    return 0;
+}
+
+/* Into the background, detached from the starter's session and from its
+ * stdin and stdout (which may be pipes someone waits on to close); its
+ * stderr stays only if a log was asked for. */
+static void detach(const struct daemon *d)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("tuntcp: fork");
+        exit(1);
+    }
+    if (pid > 0)
+        _exit(0);
+    setsid();
+    if (chdir("/") < 0)
+        exit(1);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    dup2(null, 0);
+    dup2(null, 1);
+    if (d->cfg.log == LOG_ERROR)
+        dup2(null, 2);
+    close(null);
+}
+
+int main(int argc, char **argv)
+{
+    bool persist = false, stopping = false, checking = false;
+    const char *user = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--persist"))
+            persist = true;
+        else if (!strcmp(argv[i], "--stop"))
+            stopping = true;
+        else if (!strcmp(argv[i], "--check"))
+            checking = true;
+        else if (!strcmp(argv[i], "--user") && i + 1 < argc)
+            user = argv[++i];
+        else
+            usage();
+    }
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    struct daemon *d = calloc(1, sizeof *d);
+    if (!d) {
+        perror("tuntcp");
+        return ENOMEM;
+    }
+    config_read(&d->cfg);   /* exits with a one-line error on a bad value */
+    if (checking) {
+        uint32_t p = d->cfg.peer;
+        printf("%u.%u.%u.%u/%u\n", p >> 24, (p >> 16) & 255, (p >> 8) & 255, p & 255,
+               d->cfg.prefix);
+        return 0;
+    }
+    if (stopping)
+        return stop(d->cfg.dev);
+    d->persist = persist;
+    char err[512];
+    int rc = daemon_open(d, err, sizeof err);
+    if (rc == 1)
+        return 0;   /* the device is served already */
+    if (rc < 0) {
+        fprintf(stderr, "%s\n", err);
+        return -rc;
+    }
+    if (user && drop_privileges(user, &d->user) < 0)
+        return EPERM;
+    detach(d);
+    daemon_log(d, LOG_INFO, "stack %u.%u.%u.%u/%u on %s, MTU %u", d->cfg.addr >> 24,
+               (d->cfg.addr >> 16) & 255, (d->cfg.addr >> 8) & 255, d->cfg.addr & 255,
+               d->cfg.prefix, d->cfg.dev, d->cfg.mtu);
+    return daemon_run(d);
+}
