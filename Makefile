@@ -22,6 +22,8 @@ SHARED_OBJ  := $(BUILD)/rel/stack/runtime/config.o $(BUILD)/rel/stack/runtime/so
 PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/rel/%.o) $(SHARED_OBJ)
 EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+# C programs the integration tests run (tests/tools/*.c)
+TEST_TOOLS  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
 PREFIX  ?= /usr/local
 
@@ -57,12 +59,16 @@ $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) $< -o $@ -lpthread
 
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) $< -o $@ -lpthread
+
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(STACK_SAN_OBJ)
 	$(CC) $(SAN) $^ -o $@
 
 unit: $(BUILD)/unit_tests
 
-test: all $(BUILD)/unit_tests
+test: all $(BUILD)/unit_tests $(TEST_TOOLS)
 	@tests/deps
 	@tests/run-all
 

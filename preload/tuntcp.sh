@@ -73,6 +73,7 @@ up|down)
     fi
     # everything is checked before anything is made
     peer=$("$daemon" --check) || exit 2
+    [ -z "$user" ] || id -u "$user" >/dev/null 2>&1 || die "--user $user: no such user"
     ip tuntap add dev "$dev" mode tun ${user:+user "$user"}
     if ! { ip addr add "$peer" dev "$dev" && ip link set dev "$dev" mtu "$mtu" up &&
            "$daemon" --persist ${user:+--user "$user"}; }; then
