@@ -535,3 +535,86 @@ TEST(stack_connect_result_reports_a_refusal)
     CHECK_EQ(stack_sock_error(p.stack, k), 0);
     probe_free(&p);
 }
+
+/* The relay of tuntcpd reads a connection's received bytes in place and
+ * frees them once its program's socket has taken them. */
+static void small_buffers(struct stack_config *cfg)
+{
+    cfg->tcp.rcvbuf = cfg->tcp.sndbuf = 4096;
+}
+
+/* The bytes `view` shows, joined into out; their count, or -1 if the
+ * pieces do not add up to the total it returned. */
+static long viewed(struct probe *p, struct sock *k, uint8_t *out, struct iovec iov[2])
+{
+    uint32_t n = stack_recv_view(p->stack, k, iov);
+    memcpy(out, iov[0].iov_base, iov[0].iov_len);
+    memcpy(out + iov[0].iov_len, iov[1].iov_base, iov[1].iov_len);
+    return iov[0].iov_len + iov[1].iov_len == n ? (long)n : -1;
+}
+
+TEST(stack_recv_view_shows_received_bytes_in_order_across_the_buffer_end)
+{
+    struct probe p;
+    probe_init(&p, small_buffers);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    uint8_t sent[3000], seen[4096];
+    struct iovec iov[2];
+    for (unsigned round = 0; round < 2; round++) {
+        for (unsigned i = 0; i < sizeof sent; i++)
+            sent[i] = (uint8_t)(i * 13 + round);
+        for (unsigned off = 0; off < sizeof sent; off += 1000)
+            peer_send_data(&p, &c, sent + off, 1000, TCP_PSH);
+        CHECK_EQ(viewed(&p, c.sock, seen, iov), sizeof sent);
+        CHECK(!memcmp(seen, sent, sizeof sent));
+        /* the second round wraps around the end of the 4096-byte ring */
+        CHECK_EQ(iov[1].iov_len, round ? 3000 - (4096 - 3000) : 0);
+        stack_recv_consume(p.stack, c.sock, 1000, p.now);
+        CHECK_EQ(viewed(&p, c.sock, seen, iov), 2000);
+        CHECK(!memcmp(seen, sent + 1000, 2000));
+        stack_recv_consume(p.stack, c.sock, 2000, p.now);
+    }
+    char buf[4];
+    CHECK_EQ(stack_recv_view(p.stack, c.sock, iov), 0);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), -EAGAIN);
+    CHECK_EQ(stack_recv_view(p.stack, probe_socket(&p), iov), 0);   /* no connection */
+    probe_free(&p);
+}
+
+TEST(rfc9293_3_8_6_2_2_consuming_a_full_buffer_sends_a_window_update)
+{
+    struct probe p;
+    probe_init(&p, small_buffers);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    uint8_t data[1024] = { 0 };
+    for (int i = 0; i < 4; i++)
+        peer_send_data(&p, &c, data, sizeof data, TCP_PSH);
+    probe_advance(&p, 500000);      /* past any delayed ACK */
+    struct tcp_segment seg;
+    uint16_t wnd = 1;
+    while (probe_recv(&p, &seg))
+        wnd = seg.wnd;
+    CHECK_EQ(wnd, 0);
+    stack_recv_consume(p.stack, c.sock, 4096, p.now);
+    CHECK(expect_seg(&p, &seg, TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    CHECK(seg.wnd > 0);
+    probe_free(&p);
+}
+
+TEST(stack_send_space_is_what_a_send_would_take_now)
+{
+    struct probe p;
+    probe_init(&p, small_buffers);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_send_space(p.stack, c.sock), 4096);
+    uint8_t data[1000] = { 0 };
+    CHECK_EQ(stack_send(p.stack, c.sock, data, sizeof data, p.now), 1000);
+    CHECK_EQ(stack_send_space(p.stack, c.sock), 3096);
+    CHECK_EQ(stack_shutdown(p.stack, c.sock, SHUT_WR, p.now), 0);
+    CHECK_EQ(stack_send_space(p.stack, c.sock), 0);           /* FIN queued */
+    CHECK_EQ(stack_send_space(p.stack, probe_socket(&p)), 0); /* no connection */
+    probe_free(&p);
+}
