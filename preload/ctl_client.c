@@ -3,6 +3,7 @@
  * child, or a program that closed our fd (daemons often close every fd),
  * gets a new one. The first process that needs its device's stack starts
  * the daemon, tuntcpd, from beside libtuntcp.so. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -97,6 +98,9 @@ static int spawn_daemon(void)
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_RDWR, 0);
+    /* our stderr is its stderr (for its errors), even if close-on-exec */
+    if (fcntl(2, F_GETFD) >= 0)
+        posix_spawn_file_actions_adddup2(&fa, 2, 2);
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     pid_t pid;
     int rc = posix_spawn(&pid, path, &fa, &attr, argv, env);
@@ -281,9 +285,51 @@ static void say_not_allowed(const char *dev)
 {
     static bool said;
     if (!said)
-        fprintf(stderr, "tuntcp: user %u may not make sockets on the stack of %s (root and the "
-                "user given to `tuntcp up --user` may)\n", (unsigned)geteuid(), dev);
+        fprintf(stderr, "tuntcp: user %u may not make sockets on the stack of %s (root, the "
+                "user given to `tuntcp up --user`, and processes given a socket of that stack "
+                "may)\n", (unsigned)geteuid(), dev);
     said = true;
+}
+
+/* A process that was given a socket of the stack (a server's worker that
+ * dropped privileges after its master bound) may make sockets of its own:
+ * it shows the daemon one, on control connection c. 0 if accepted. */
+static int vouch(int c, const char *dev)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    if (!dir)
+        return -EACCES;
+    int rc = -EACCES;
+    struct dirent *e;
+    while (rc < 0 && (e = readdir(dir))) {
+        int fd = atoi(e->d_name);
+        struct sockname n;
+        struct ctl_req req = { .op = CTL_STATUS };
+        struct ctl_rep rep;
+        if (e->d_name[0] == '.' || fd == dirfd(dir) || !stack_socket_of(fd, &n) ||
+            strcmp(n.dev, dev))
+            continue;
+        req.id = n.id;
+        req.nonce = n.nonce;
+        if (ctl_send(c, &req, fd) == 0 && ctl_recv(c, &rep, NULL) == 0 && rep.result == 0)
+            rc = 0;
+    }
+    closedir(dir);
+    return rc;
+}
+
+int ctl_exchange(int c, const char *dev, struct ctl_req *req, int held, struct ctl_rep *rep,
+                 int *fd)
+{
+    int rc = ctl_send(c, req, held);
+    while (rc == 0 && (rc = ctl_recv(c, rep, fd)) == -EINTR)
+        ;
+    if (rc == 0 && rep->result == -EACCES && held < 0) {
+        if (vouch(c, dev) == 0)
+            return ctl_exchange(c, dev, req, held, rep, fd);
+        say_not_allowed(dev);
+    }
+    return rc;
 }
 
 int ctl_call(const char *dev, struct ctl_req *req, int held, struct ctl_rep *rep, int *fd)
@@ -292,14 +338,10 @@ int ctl_call(const char *dev, struct ctl_req *req, int held, struct ctl_rep *rep
     struct ctl_conn *c = thread_conn(dev, &err);
     if (!c)
         return err;
-    int rc = ctl_send(c->fd, req, held);
-    while (rc == 0 && (rc = ctl_recv(c->fd, rep, fd)) == -EINTR)
-        ;
+    int rc = ctl_exchange(c->fd, dev, req, held, rep, fd);
     if (rc < 0) {
         REAL(close)(c->fd);
         c->fd = -1;
-    } else if (rep->result == -EACCES && held < 0) {
-        say_not_allowed(dev);
     }
     return rc;
 }

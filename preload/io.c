@@ -2,7 +2,9 @@
  * stack socket differs from a TCP socket:
  * - a connection that ended by a reset or a timeout reaches the program
  *   as end of stream with its end hung up (the daemon closed its own);
- *   Linux reports the error first, so the daemon is asked for it then;
+ *   Linux reports the error first, so the daemon is asked for it then.
+ *   A connect that failed reaches it as the kernel's ECONNRESET, which
+ *   becomes the daemon's error (ECONNREFUSED, ETIMEDOUT);
  * - an AF_UNIX socket names its sender; a TCP socket names nobody. */
 #include <errno.h>
 #include <poll.h>
@@ -12,21 +14,26 @@
 
 #include "preload.h"
 
-/* After a read of 0 bytes: the error the connection ended with, if any. */
+/* After a read: at end of stream or the kernel's ECONNRESET, the error
+ * the connection ended with, if any. */
 static ssize_t end_of_stream(int fd, ssize_t r, size_t len)
 {
-    if (r != 0 || len == 0)
+    if ((r != 0 || len == 0) && !(r < 0 && errno == ECONNRESET))
         return r;
+    int e = errno;
     struct pollfd p = { .fd = fd };
     struct sockname n;
     if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP) || !stack_socket_of(fd, &n) ||
-        n.kind != SOCKNAME_CONN)
-        return 0;
-    struct ctl_req req = { .flags = CTL_TAKE_ERROR };
-    struct ctl_rep rep;
-    if (ctl_ask(&n, fd, CTL_STATUS, &req, &rep) < 0 || !rep.status.error)
-        return 0;
-    errno = rep.status.error;
+        n.kind != SOCKNAME_CONN) {
+        errno = e;
+        return r;
+    }
+    int err = stack_take_error(&n, fd);
+    if (!err) {
+        errno = e;
+        return r;
+    }
+    errno = err;
     return -1;
 }
 

@@ -40,6 +40,9 @@ ssize_t errno_result(ssize_t r);
 /* Whether fd is a stack socket, and which: read from the name of the
  * daemon's end (one getpeername), so it holds in any process. */
 bool stack_socket_of(int fd, struct sockname *n);
+/* The error a stack connection ended with (positive errno, 0 if none),
+ * taken as SO_ERROR takes it. */
+int stack_take_error(const struct sockname *n, int fd);
 
 /* ctl_client.c: requests to a device's daemon, started on first need
  * for our own device. Errors are -errno; a daemon that cannot start has
@@ -48,6 +51,10 @@ bool stack_socket_of(int fd, struct sockname *n);
  * -1, is the stack socket the request is about, sent along as proof that
  * this process holds it; *fd gets the fd the reply carried, or -1. */
 int ctl_call(const char *dev, struct ctl_req *req, int held, struct ctl_rep *rep, int *fd);
+/* The same on control connection c. A process refused (EACCES) shows a
+ * stack socket it was given, if any, and asks again. */
+int ctl_exchange(int c, const char *dev, struct ctl_req *req, int held, struct ctl_rep *rep,
+                 int *fd);
 /* A connection of its own, for a reply that may take long (a blocking
  * connect or close): closed by the caller. */
 int ctl_open(const char *dev);
@@ -58,6 +65,10 @@ int ctl_recv(int c, struct ctl_rep *rep, int *fd);
 /* A request about the stack socket n at fd, to its daemon: the result. */
 int ctl_ask(const struct sockname *n, int fd, uint32_t op, struct ctl_req *req,
             struct ctl_rep *rep);
+
+/* write.c: the stack connections this process knows, whose writes
+ * report the connection's error as Linux does (on = false: forget it). */
+void conn_fd_mark(int fd, bool on);
 
 /* swap.c: AF_INET stream sockets of the kernel's that may still move to
  * the stack, and the epoll registrations made on them. */

@@ -141,9 +141,7 @@ static int connect_blocking(int fd, const char *dev, struct ctl_req *req)
         return c;
     req->flags = CTL_WAIT;
     struct ctl_rep rep;
-    int nfd, rc = ctl_send(c, req, req->id ? fd : -1);
-    while (rc == 0 && (rc = ctl_recv(c, &rep, &nfd)) == -EINTR)
-        ;
+    int nfd, rc = ctl_exchange(c, dev, req, req->id ? fd : -1, &rep, &nfd);
     if (rc == 0 && nfd >= 0)
         rc = swap_in(fd, nfd, false);
     if (rc == 0 && rep.result == -EINPROGRESS) {
@@ -218,6 +216,7 @@ EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
     if (flags & SOCK_NONBLOCK)
         REAL(fcntl)(nfd, F_SETFL, O_NONBLOCK);
     fill_addr(sa, len, acc.raddr, acc.rport);
+    conn_fd_mark(nfd, true);
     return nfd;
 }
 
@@ -264,6 +263,7 @@ static void linger_close(int fd, int seconds)
 EXPORT int close(int fd)
 {
     inet_forget(fd);
+    conn_fd_mark(fd, false);
     int linger = linger_take(fd);
     if (linger > 0) {
         linger_close(fd, linger);

@@ -95,9 +95,9 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
     return (int)errno_result(set_opt(&n, fd, level, name, val, len));
 }
 
-static int status(const struct sockname *n, int fd, bool take_error, struct ctl_status *st)
+static int status(const struct sockname *n, int fd, struct ctl_status *st)
 {
-    struct ctl_req req = { .flags = take_error ? CTL_TAKE_ERROR : 0 };
+    struct ctl_req req = { 0 };
     struct ctl_rep rep;
     int rc = ctl_ask(n, fd, CTL_STATUS, &req, &rep);
     *st = rep.status;
@@ -114,14 +114,15 @@ static int get_opt(const struct sockname *n, int fd, int level, int name, void *
         case SO_DOMAIN: v = AF_INET; return put_opt(val, len, &v, sizeof v);
         case SO_PROTOCOL: v = IPPROTO_TCP; return put_opt(val, len, &v, sizeof v);
         case SO_ERROR:
-        case SO_ACCEPTCONN:
-            if ((rc = status(n, fd, name == SO_ERROR, &st)) < 0)
-                return rc;
-            v = name == SO_ERROR ? st.error : st.listening;
+            v = stack_take_error(n, fd);
             return put_opt(val, len, &v, sizeof v);
+        case SO_ACCEPTCONN:
+            if ((rc = status(n, fd, &st)) < 0)
+                return rc;
+            return put_opt(val, len, &st.listening, sizeof st.listening);
         }
     } else if (level == IPPROTO_TCP && (name == TCP_INFO || name == TCP_MAXSEG)) {
-        if ((rc = status(n, fd, false, &st)) < 0)
+        if ((rc = status(n, fd, &st)) < 0)
             return rc;
         return name == TCP_INFO ? put_opt(val, len, &st.info, sizeof st.info)
                                 : put_opt(val, len, &st.maxseg, sizeof st.maxseg);
@@ -167,7 +168,7 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
     if (!arg)
         return (int)errno_result(-EFAULT);
     struct ctl_status st;
-    int rc = status(&n, fd, false, &st);
+    int rc = status(&n, fd, &st);
     if (rc < 0)
         return (int)errno_result(rc);
     if (st.listening)

@@ -163,6 +163,7 @@ int swap_in(int fd, int newfd, bool keep_tracking)
         }
     }
     free_recs(list);
+    conn_fd_mark(fd, rc >= 0 && !keep_tracking);   /* a connection */
     preload_log(LOG_DEBUG, "fd %d: moved to the stack (%s)", fd, rc < 0 ? strerror(e) : "ok");
     return rc < 0 ? -e : 0;
 }

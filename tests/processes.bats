@@ -89,7 +89,7 @@ eight" ]
     run nsx setpriv --reuid=daemon --regid=daemon --clear-groups \
         env LD_PRELOAD="$LIB" timeout 10 "$EX/echo_server" "$STACK" 8
     [ "$status" -eq 1 ]
-    [[ $output == *"tuntcp: user 1 may not make sockets on the stack of tun0 (root and the user given to \`tuntcp up --user\` may)"* ]]
+    [[ $output == *"tuntcp: user 1 may not make sockets on the stack of tun0 (root, the user given to \`tuntcp up --user\`, and processes given a socket of that stack may)"* ]]
     [[ $output == *"Permission denied"* ]]
     nsx "$ROOT/build/tuntcp" down
     wait_until no_daemon

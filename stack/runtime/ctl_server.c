@@ -173,10 +173,25 @@ static int do_connect(struct daemon *d, struct client *c, const struct ctl_req *
             return rc;
     }
     int rc = stack_connect(s, k, req->addr, req->port, daemon_now());
-    if (rc != -EINPROGRESS || (r && r->kind == SOCKNAME_CONN)) {
+    if (r && r->kind == SOCKNAME_CONN) {
+        /* Linux: the call after the connection completed says so (0),
+         * the ones after it EISCONN; a blocking call waits for a
+         * handshake under way (one retried after EINTR) */
+        if (rc == -EISCONN && !r->connect_told) {
+            r->connect_told = true;
+            return 0;
+        }
+        if (rc == -EALREADY && (req->flags & CTL_WAIT) && !r->waiter) {
+            r->waiter = c;
+            c->waits_on = r;
+            return -EINPROGRESS;
+        }
+        return rc;
+    }
+    if (rc != -EINPROGRESS) {
         if (!r)
             stack_close(s, k, daemon_now());
-        return rc == -EINPROGRESS ? -EALREADY : rc;
+        return rc;
     }
     if (r) {
         rc = rsock_reconnect(d, r, fd);
@@ -229,17 +244,21 @@ static int do_getopt(struct daemon *d, struct rsock *r, int opt, int32_t *value)
 }
 
 /* May the client do this? `held` is the fd it sent along, if any. */
-static bool may(const struct daemon *d, const struct client *c, const struct ctl_req *req,
-                int held)
+/* Trusted clients may do anything; others may say hello, and act on a
+ * socket they show they hold (its fd comes with the request). Holding one
+ * makes a client trusted: a process given a socket by one that may (a
+ * server's worker that dropped privileges) may make sockets too. */
+static bool may(struct daemon *d, struct client *c, const struct ctl_req *req, int held)
 {
     if (c->trusted || req->op == CTL_HELLO)
         return true;
     struct sockaddr_un sa;
     socklen_t len = sizeof sa;
     struct sockname n;
-    return req->id && held >= 0 && getpeername(held, (struct sockaddr *)&sa, &len) == 0 &&
-           sockname_parse(&sa, len, &n) && n.nonce == d->nonce && n.id == req->id &&
-           !strcmp(n.dev, d->cfg.dev);
+    c->trusted = req->id && held >= 0 && getpeername(held, (struct sockaddr *)&sa, &len) == 0 &&
+                 sockname_parse(&sa, len, &n) && n.nonce == d->nonce && n.id == req->id &&
+                 !strcmp(n.dev, d->cfg.dev) && rsock_find(d, req->id);
+    return c->trusted;
 }
 
 static void handle(struct daemon *d, struct client *c, const struct ctl_req *req, int held)

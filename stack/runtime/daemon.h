@@ -37,12 +37,16 @@ struct rsock {
     char kind;              /* SOCKNAME_BOUND or SOCKNAME_CONN */
     struct sock *k;
     int fd;                 /* our end, nonblocking */
-    int hold;               /* the program's end, kept while connecting */
-    uint32_t filler;        /* bytes in our receive queue that keep the
-                               program's end unwritable while connecting */
+    bool connecting;        /* the handshake is under way: the program's
+                               end is kept unwritable by */
+    uint32_t filler;        /* bytes in our receive queue, thrown away once
+                               connected */
+    bool connect_told;      /* a connect call was told it completed (the
+                               next one is EISCONN, as Linux) */
     bool readable;          /* our end has bytes (edge seen, not drained) */
     bool writable;          /* our end has room */
     bool hup;               /* the program's end is closed everywhere */
+    bool rdhup;             /* ... or shut down writing (reported, not yet read) */
     bool eof;               /* the program shut down writing: FIN queued */
     bool shut;              /* we shut down writing to the program (FIN) */
     bool dirty;             /* on the daemon's dirty list */

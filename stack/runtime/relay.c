@@ -107,24 +107,21 @@ static int make_pair(struct daemon *d, struct rsock *r, int *theirs)
 }
 
 /* While connecting, the program's end must not be writable (Linux: a
- * socket becomes writable once connected or failed): its send buffer is
- * shrunk to the minimum and filled with bytes we throw away once the
- * connection is established. We keep the program's end till then, to
- * give it its buffer back. */
-static void hold_until_connected(struct rsock *r, int theirs)
+ * socket becomes writable once connected or failed): before it is handed
+ * over, its send buffer is filled with bytes that we throw away once the
+ * connection is established. We keep no fd of the program's end, so its
+ * close (exit, kill) reaches us as a hang-up and ends the handshake. */
+static void fill_until_connected(struct rsock *r, int theirs)
 {
-    r->hold = dup(theirs);
-    if (r->hold < 0)
-        return;
-    int one = 1;
-    setsockopt(r->hold, SOL_SOCKET, SO_SNDBUF, &one, sizeof one);
-    static const char junk[4096];
+    static const char junk[65536];
     ssize_t n;
-    while ((n = send(r->hold, junk, sizeof junk, MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
+    while ((n = send(theirs, junk, sizeof junk, MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
         r->filler += (uint32_t)n;
+    r->connecting = true;
+    r->connect_told = false;
 }
 
-static void release_hold(struct daemon *d, struct rsock *r)
+static void drain_filler(struct daemon *d, struct rsock *r)
 {
     while (r->filler) {
         ssize_t n = read(r->fd, d->scratch, r->filler < sizeof d->scratch ? r->filler : sizeof d->scratch);
@@ -132,11 +129,7 @@ static void release_hold(struct daemon *d, struct rsock *r)
             break;
         r->filler -= (uint32_t)n;
     }
-    /* wmem_default, as a new unix socket has it (the kernel doubles it) */
-    int sndbuf = 212992 / 2;
-    setsockopt(r->hold, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    close(r->hold);
-    r->hold = -1;
+    r->connecting = false;
 }
 
 struct rsock *rsock_new(struct daemon *d, struct sock *k, char kind, int *theirs)
@@ -145,7 +138,7 @@ struct rsock *rsock_new(struct daemon *d, struct sock *k, char kind, int *theirs
     if (!r)
         return NULL;
     *r = (struct rsock){ .w = { WATCH_RSOCK }, .id = ++d->next_id, .kind = kind, .k = k,
-                         .fd = -1, .hold = -1, .linger = -1 };
+                         .fd = -1, .linger = -1, .connect_told = true };
     int err = make_pair(d, r, theirs);
     if (err) {
         free(r);
@@ -153,7 +146,7 @@ struct rsock *rsock_new(struct daemon *d, struct sock *k, char kind, int *theirs
         return NULL;
     }
     if (kind == SOCKNAME_CONN && stack_sock_state(d->stack, k) == TCP_SYN_SENT)
-        hold_until_connected(r, *theirs);
+        fill_until_connected(r, *theirs);
     stack_sock_set_user(k, r);
     r->id_next = *bucket(d, r->id);
     *bucket(d, r->id) = r;
@@ -168,7 +161,7 @@ int rsock_reconnect(struct daemon *d, struct rsock *r, int *theirs)
     r->kind = SOCKNAME_CONN;
     int err = make_pair(d, r, theirs);
     if (err == 0)
-        hold_until_connected(r, *theirs);
+        fill_until_connected(r, *theirs);
     return err;
 }
 
@@ -198,9 +191,6 @@ static void rsock_release(struct daemon *d, struct rsock *r, enum release_how ho
         rsock_release(d, r->pending, RELEASE_ABORT);   /* Linux: never accepted, reset */
         r->pending = NULL;
     }
-    if (r->hold >= 0)
-        close(r->hold);
-    r->hold = -1;
     if (r->fd >= 0) {
         daemon_unwatch(d, r->fd);
         close(r->fd);
@@ -217,9 +207,13 @@ static void rsock_release(struct daemon *d, struct rsock *r, enum release_how ho
 }
 
 /* The connection ended abnormally (reset, timeout, refused): the program
- * sees end of stream, and its next read, write or SO_ERROR the error. Our
- * end is emptied before it closes, since closing it with bytes unread
- * would give the program ECONNRESET from the kernel a second time. */
+ * sees end of stream, and its next read, write or SO_ERROR the error.
+ * - A connect that failed: our end closes with the filler unread, so the
+ *   kernel gives the program's end an error (ECONNRESET, which the
+ *   interposer turns into ours): every waiter sees it hung up, in error
+ *   and writable at once, as Linux shows a refused connect.
+ * - Else our end is emptied first: closing it with bytes unread would
+ *   give the program the kernel's ECONNRESET besides ours. */
 static void rsock_fail(struct daemon *d, struct rsock *r, int err)
 {
     if (r->waiter) {
@@ -228,11 +222,11 @@ static void rsock_fail(struct daemon *d, struct rsock *r, int err)
     } else if (!r->hup) {
         tomb_put(d, r->id, err);
     }
-    if (r->hold >= 0)
-        release_hold(d, r);
-    shutdown(r->fd, SHUT_RD);
-    while (read(r->fd, d->scratch, sizeof d->scratch) > 0)
-        ;
+    if (!r->connecting) {
+        shutdown(r->fd, SHUT_RD);
+        while (read(r->fd, d->scratch, sizeof d->scratch) > 0)
+            ;
+    }
     rsock_release(d, r, RELEASE_CLOSE);
 }
 
@@ -284,9 +278,16 @@ static bool take(struct daemon *d, struct rsock *r)
         uint32_t space = stack_send_space(s, r->k);
         if (!space)
             break;
-        ssize_t n = read(r->fd, d->scratch, space < sizeof d->scratch ? space : sizeof d->scratch);
+        size_t want = space < sizeof d->scratch ? space : sizeof d->scratch;
+        ssize_t n = read(r->fd, d->scratch, want);
         if (n > 0) {
             stack_send(s, r->k, d->scratch, (size_t)n, daemon_now());
+            /* A short read emptied the stream: saves the read that would
+             * say EAGAIN. Edge-triggered epoll reports every later write
+             * of the program, but its end of stream only once: that
+             * report (rdhup) keeps us reading until the 0. */
+            if ((size_t)n < want && !r->rdhup)
+                r->readable = false;
         } else if (n == 0) {
             /* shutdown(SHUT_WR), or closed (which the epoll report may
              * not say yet): no FIN before the reset of SO_LINGER 0 */
@@ -312,7 +313,11 @@ static bool fin_acked(enum tcp_state st)
 static void service_conn(struct daemon *d, struct rsock *r)
 {
     struct stack *s = d->stack;
-    if (r->hold >= 0) {
+    if (r->connecting) {
+        if (r->hup) {   /* closed by every process holding it: no connection */
+            rsock_release(d, r, RELEASE_CLOSE);
+            return;
+        }
         int res = stack_connect_result(s, r->k);
         if (res == -EAGAIN)
             return;
@@ -320,10 +325,11 @@ static void service_conn(struct daemon *d, struct rsock *r)
             rsock_fail(d, r, -res);
             return;
         }
-        release_hold(d, r);
+        drain_filler(d, r);
         if (r->waiter) {
             client_answer(d, r->waiter, 0);
             r->waiter = NULL;
+            r->connect_told = true;
         }
     }
     deliver(d, r);
@@ -399,6 +405,8 @@ void rsock_event(struct daemon *d, struct rsock *r, uint32_t events)
 {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         r->readable = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        r->rdhup = true;
     if (events & EPOLLOUT)
         r->writable = true;
     if (events & EPOLLHUP)

@@ -87,8 +87,22 @@ static void detach(const struct daemon *d)
     close(null);
 }
 
+/* fds 0-2 open, so that nothing we open lands on them (a program may
+ * start us with its stderr closed on exec, as node does) and is then
+ * replaced by detach() or written to as a log. */
+static void standard_fds_open(void)
+{
+    int fd;
+    do
+        fd = open("/dev/null", O_RDWR);
+    while (fd >= 0 && fd <= 2);
+    if (fd > 2)
+        close(fd);
+}
+
 int main(int argc, char **argv)
 {
+    standard_fds_open();
     bool persist = false, stopping = false, checking = false;
     const char *user = NULL;
     for (int i = 1; i < argc; i++) {
