@@ -346,6 +346,24 @@ int ctl_call(const char *dev, struct ctl_req *req, int held, struct ctl_rep *rep
     return rc;
 }
 
+int ctl_post(const struct sockname *n, int fd, uint32_t op, struct ctl_req *req)
+{
+    int err = 0;
+    struct ctl_conn *c = thread_conn(n->dev, &err);
+    if (!c)
+        return err;
+    req->op = op;
+    req->flags |= CTL_NOREPLY;
+    req->id = n->id;
+    req->nonce = n->nonce;
+    int rc = ctl_send(c->fd, req, fd);
+    if (rc < 0) {
+        REAL(close)(c->fd);
+        c->fd = -1;
+    }
+    return rc;
+}
+
 int ctl_ask(const struct sockname *n, int fd, uint32_t op, struct ctl_req *req,
             struct ctl_rep *rep)
 {

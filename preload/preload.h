@@ -62,6 +62,9 @@ int ctl_send(int c, struct ctl_req *req, int held);
 /* -EINTR if a signal interrupted the wait (the kernel restarts it for
  * handlers with SA_RESTART), -EAGAIN when SO_RCVTIMEO passed. */
 int ctl_recv(int c, struct ctl_rep *rep, int *fd);
+/* A request about the stack socket n at fd that cannot fail: sent, no
+ * reply waited for (the daemon serves a connection's requests in order). */
+int ctl_post(const struct sockname *n, int fd, uint32_t op, struct ctl_req *req);
 /* A request about the stack socket n at fd, to its daemon: the result. */
 int ctl_ask(const struct sockname *n, int fd, uint32_t op, struct ctl_req *req,
             struct ctl_rep *rep);

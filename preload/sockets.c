@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fd_bits.h"
 #include "preload.h"
 #include "stack.h"
 
@@ -120,6 +121,11 @@ EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
     return REAL(bind)(fd, sa, len);
 }
 
+/* Stack listeners this process knows to listen: accept blocks on them
+ * without asking (Linux refuses accept at once on a socket that does
+ * not listen). */
+static struct fd_bits listening;
+
 EXPORT int listen(int fd, int backlog)
 {
     struct sockname n;
@@ -127,7 +133,9 @@ EXPORT int listen(int fd, int backlog)
         return REAL(listen)(fd, backlog);
     struct ctl_req req = { .value = backlog };
     struct ctl_rep rep;
-    return (int)errno_result(ctl_ask(&n, fd, CTL_LISTEN, &req, &rep));
+    int rc = ctl_ask(&n, fd, CTL_LISTEN, &req, &rep);
+    fd_bit_set(&listening, fd, rc == 0);
+    return (int)errno_result(rc);
 }
 
 /* Linux: a blocking connect waits for the handshake, SO_SNDTIMEO at most
@@ -202,8 +210,11 @@ EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
         /* about to block: Linux refuses at once if it is not listening */
         struct ctl_req req = { 0 };
         struct ctl_rep rep;
-        if (ctl_ask(&n, fd, CTL_STATUS, &req, &rep) >= 0 && !rep.status.listening)
-            return (int)errno_result(-EINVAL);
+        if (!fd_bit(&listening, fd)) {
+            if (ctl_ask(&n, fd, CTL_STATUS, &req, &rep) >= 0 && !rep.status.listening)
+                return (int)errno_result(-EINVAL);
+            fd_bit_set(&listening, fd, true);
+        }
         got = REAL(recvmsg)(fd, &m, mflags);
     }
     if (got < 0)
@@ -232,6 +243,7 @@ EXPORT int shutdown(int fd, int how)
         return REAL(shutdown)(fd, how);   /* a connection's is the kernel's */
     struct ctl_req req = { .value = how };
     struct ctl_rep rep;
+    fd_bit_set(&listening, fd, false);
     return (int)errno_result(ctl_ask(&n, fd, CTL_SHUTDOWN, &req, &rep));
 }
 
@@ -264,6 +276,7 @@ EXPORT int close(int fd)
 {
     inet_forget(fd);
     conn_fd_mark(fd, false);
+    fd_bit_set(&listening, fd, false);
     int linger = linger_take(fd);
     if (linger > 0) {
         linger_close(fd, linger);

@@ -80,6 +80,10 @@ static int set_opt(const struct sockname *n, int fd, int level, int name, const 
         return -errno;
     struct ctl_req req = { .nopts = 1, .opts[0] = { opt, v } };
     struct ctl_rep rep;
+    /* a switch takes any value: servers set these on every connection */
+    if (opt == STACK_OPT_NODELAY || opt == STACK_OPT_KEEPALIVE || opt == STACK_OPT_REUSEADDR ||
+        opt == STACK_OPT_CORK)
+        return ctl_post(n, fd, CTL_SETOPT, &req);
     return ctl_ask(n, fd, CTL_SETOPT, &req, &rep);
 }
 

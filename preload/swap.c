@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fd_bits.h"
 #include "preload.h"
 
 #define MAX_FDS PRELOAD_MAX_FDS
@@ -23,15 +24,14 @@ struct ep_rec {
     struct ep_rec *next;
 };
 
-static uint64_t inet_bits[MAX_FDS / 64];
+static struct fd_bits inet_fds;
 static struct ep_rec *recs[MAX_FDS];   /* guarded by rec_lock */
 static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 static int lingers[MAX_FDS];
 
 static bool tracked(int fd)
 {
-    return fd >= 0 && fd < MAX_FDS &&
-           (__atomic_load_n(&inet_bits[fd / 64], __ATOMIC_RELAXED) >> (fd % 64) & 1);
+    return fd_bit(&inet_fds, fd);
 }
 
 static struct ep_rec *take_recs(int fd)
@@ -54,11 +54,7 @@ static void free_recs(struct ep_rec *r)
 
 static void set_tracked(int fd, bool on)
 {
-    uint64_t bit = 1ull << (fd % 64);
-    if (on)
-        __atomic_fetch_or(&inet_bits[fd / 64], bit, __ATOMIC_RELAXED);
-    else
-        __atomic_fetch_and(&inet_bits[fd / 64], ~bit, __ATOMIC_RELAXED);
+    fd_bit_set(&inet_fds, fd, on);
 }
 
 void inet_mark(int fd)

@@ -5,7 +5,7 @@ here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 lib=${TUNTCP_LIB:-$here/libtuntcp.so}
 
 usage() {
-    cat <<USAGE
+    cat <<'USAGE'
 usage: tuntcp run [--dev D] [--net CIDR] [--addr A] [--mtu N] [--pcap FILE]
                   [--log LEVEL] [--bind-any] -- PROG [ARGS...]
        tuntcp up [--dev D] [--net CIDR] [--mtu N] [--user U]
@@ -16,7 +16,7 @@ run    runs PROG with libtuntcp.so preloaded: its TCP sockets bound to or
        connecting into the TUN subnet use the userspace stack.
 up     (as root) creates a persistent TUN device with the kernel-side
        address and link up, and starts its stack (tuntcpd), which stays
-       until `down`. USER's programs use it through the stack's control
+       until down. U's programs use it through the stack's control
        socket, with no access to /dev/net/tun.
 down   (as root) stops the stack and deletes the device.
 Defaults: --dev tun0 --net 172.16.0.0/24 (kernel side .1, stack .2).

@@ -13,25 +13,19 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "fd_bits.h"
 #include "preload.h"
 
-static uint64_t conn_bits[PRELOAD_MAX_FDS / 64];
+static struct fd_bits conns;
 
 static bool known(int fd)
 {
-    return fd >= 0 && fd < PRELOAD_MAX_FDS &&
-           (__atomic_load_n(&conn_bits[fd / 64], __ATOMIC_RELAXED) >> (fd % 64) & 1);
+    return fd_bit(&conns, fd);
 }
 
 void conn_fd_mark(int fd, bool on)
 {
-    if (fd < 0 || fd >= PRELOAD_MAX_FDS)
-        return;
-    uint64_t bit = 1ull << (fd % 64);
-    if (on)
-        __atomic_fetch_or(&conn_bits[fd / 64], bit, __ATOMIC_RELAXED);
-    else if (known(fd))
-        __atomic_fetch_and(&conn_bits[fd / 64], ~bit, __ATOMIC_RELAXED);
+    fd_bit_set(&conns, fd, on);
 }
 
 /* After a send with MSG_NOSIGNAL added; `flags` are the caller's. */

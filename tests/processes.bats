@@ -39,8 +39,13 @@ posix_spawn: 172.16.0.1 line 4" ]
 }
 
 # The tuntcpd processes serving the test's namespace.
-daemons() { ps -o pid= -C tuntcpd | while read -r p; do
-    [ "$(readlink /proc/$p/ns/net)" = "$(nsx readlink /proc/self/ns/net)" ] && echo "$p"; done; }
+daemons() {
+    local ours p
+    ours=$(nsx readlink /proc/self/ns/net)
+    for p in $(ps -o pid= -C tuntcpd); do
+        if [ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$ours" ]; then echo "$p"; fi
+    done
+}
 no_daemon() { [ -z "$(daemons)" ]; }
 
 @test "two unrelated preloaded programs share the device's stack: two servers, a server and a client" {

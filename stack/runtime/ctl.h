@@ -34,6 +34,8 @@ enum ctl_op {
 /* flags */
 #define CTL_WAIT 1
 #define CTL_TAKE_ERROR 2
+#define CTL_NOREPLY 4   /* the client reads no reply (an option that
+                           cannot fail): one less round trip */
 
 /* Options are the stack's (enum stack_opt) and this one, which the
  * daemon keeps: the SO_LINGER timeout in seconds, -1 when off. */

@@ -265,9 +265,11 @@ static void handle(struct daemon *d, struct client *c, const struct ctl_req *req
 {
     struct stack *s = d->stack;
     struct ctl_rep rep = { .id = req->id };
+    bool quiet = req->flags & CTL_NOREPLY;
     if (!may(d, c, req, held)) {
         rep.result = -EACCES;
-        reply(c, &rep, -1);
+        if (!quiet)
+            reply(c, &rep, -1);
         return;
     }
     /* a socket of an earlier daemon run is no socket of ours */
@@ -323,7 +325,8 @@ static void handle(struct daemon *d, struct client *c, const struct ctl_req *req
         rep.result = -EINVAL;
         break;
     }
-    reply(c, &rep, fd);
+    if (!quiet)
+        reply(c, &rep, fd);
     if (fd >= 0)
         close(fd);
 }

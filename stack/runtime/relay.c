@@ -69,6 +69,11 @@ int tomb_take(struct daemon *d, uint64_t id)
 
 /* ---- pairs ---- */
 
+/* What our end of a connection may hold on its way to the program (as
+ * SO_SNDBUF, capped by net.core.wmem_max): more than the default lets one
+ * wakeup of the program take more, as a TCP socket's receive queue does. */
+#define RELAY_SNDBUF (1 << 20)
+
 /* Our end of a new pair for r, named after the socket; the program's end
  * in *theirs. */
 static int make_pair(struct daemon *d, struct rsock *r, int *theirs)
@@ -89,6 +94,10 @@ static int make_pair(struct daemon *d, struct rsock *r, int *theirs)
     struct sockaddr_un sa;
     socklen_t len = sockname_address(&n, &sa);
     int err = 0;
+    if (r->kind == SOCKNAME_CONN) {
+        int size = RELAY_SNDBUF;
+        setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    }
     if (bind(sv[1], (struct sockaddr *)&sa, len) < 0 ||
         fcntl(sv[1], F_SETFL, O_NONBLOCK) < 0 ||
         /* a listener takes nothing from the program: writes are EPIPE */
