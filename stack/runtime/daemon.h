@@ -72,6 +72,7 @@ struct client {
 struct daemon {
     struct tuntcp_config cfg;
     bool persist;           /* tuntcp up: stays when idle */
+    bool worked;            /* the last wait brought events (busy_wait) */
     uid_t user;             /* may connect, besides root and our own uid */
     struct stack *stack;
     struct tun_link tun;
