@@ -103,9 +103,13 @@ ssize_t stack_send(struct stack *s, struct sock *k, const void *buf,
  * without a copy in between. */
 uint32_t stack_recv_view(struct stack *s, struct sock *k, struct iovec iov[2]);
 void stack_recv_consume(struct stack *s, struct sock *k, uint32_t n, uint64_t now);
-/* How many bytes stack_send would take now: 0 while the connection cannot
- * send (opening, closed, shut down, a pending error) or its buffer is full. */
-uint32_t stack_send_space(struct stack *s, struct sock *k);
+/* The room stack_send would fill now, as up to two pieces of the send
+ * buffer; returns their total: 0 while the connection cannot send
+ * (opening, closed, shut down, a pending error) or its buffer is full.
+ * The caller writes bytes there and stack_send_commit sends n of them:
+ * together a send without a copy in between. */
+uint32_t stack_send_view(struct stack *s, struct sock *k, struct iovec iov[2]);
+void stack_send_commit(struct stack *s, struct sock *k, uint32_t n, uint64_t now);
 #define STACK_MSG_PEEK 1
 ssize_t stack_recv(struct stack *s, struct sock *k, void *buf, size_t len,
                    int flags, uint64_t now);

@@ -183,14 +183,31 @@ void stack_recv_consume(struct stack *s, struct sock *k, uint32_t n, uint64_t no
     sock_settle(s, k);
 }
 
-uint32_t stack_send_space(struct stack *s, struct sock *k)
+uint32_t stack_send_view(struct stack *s, struct sock *k, struct iovec iov[2])
 {
     (void)s;
+    iov[0].iov_len = iov[1].iov_len = 0;
     if (k->kind != SOCK_CONN)
         return 0;
+    struct ring *r = &k->conn.sndbuf;
     const struct tcp_conn *c = &k->conn;
     bool sending = c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT;
-    return sending && !c->error && !c->fin_queued ? ring_space(&c->sndbuf) : 0;
+    if (!sending || c->error || c->fin_queued || !ring_space(r))
+        return 0;
+    const uint8_t *base[2];
+    uint32_t len[2];
+    ring_view(r, r->len, ring_space(r), base, len);
+    for (int i = 0; i < 2; i++)
+        iov[i] = (struct iovec){ .iov_base = (void *)base[i], .iov_len = len[i] };
+    return ring_space(r);
+}
+
+void stack_send_commit(struct stack *s, struct sock *k, uint32_t n, uint64_t now)
+{
+    if (k->kind != SOCK_CONN || !n)
+        return;
+    tcp_send_commit(&k->conn, n, now);
+    sock_settle(s, k);
 }
 
 int stack_shutdown(struct stack *s, struct sock *k, int how, uint64_t now)

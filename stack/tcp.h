@@ -214,6 +214,9 @@ uint32_t tcp_readable(const struct tcp_conn *c);
 /* Consumes n bytes the user took from the front of rcvbuf (ring_view),
  * and tells the peer if that opened the window a lot. */
 void tcp_recv_consume(struct tcp_conn *c, uint32_t n, uint64_t now);
+/* n bytes the user wrote into the send buffer's free space (after those
+ * it holds) are sent as tcp_send sends them. */
+void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now);
 /* shutdown(SHUT_WR): FIN after the queued data. */
 void tcp_shutdown_send(struct tcp_conn *c, uint64_t now);
 /* RFC 9293 3.10.4 CLOSE: FIN after queued data; unread received data makes

@@ -62,6 +62,12 @@ ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)
     return n;
 }
 
+void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now)
+{
+    ring_commit(&c->sndbuf, min_u32(n, ring_space(&c->sndbuf)));
+    tcp_output(c, now);
+}
+
 /* After the user read: tell the peer if the window opened a lot (as
  * Linux does: the window we offer has at least doubled from at most
  * half the buffer). */

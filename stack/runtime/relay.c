@@ -284,18 +284,19 @@ static bool take(struct daemon *d, struct rsock *r)
 {
     struct stack *s = d->stack;
     while (r->readable && !r->eof) {
-        uint32_t space = stack_send_space(s, r->k);
+        struct iovec iov[2];
+        uint32_t space = stack_send_view(s, r->k, iov);
         if (!space)
             break;
-        size_t want = space < sizeof d->scratch ? space : sizeof d->scratch;
-        ssize_t n = read(r->fd, d->scratch, want);
+        /* straight into the send buffer */
+        ssize_t n = readv(r->fd, iov, iov[1].iov_len ? 2 : 1);
         if (n > 0) {
-            stack_send(s, r->k, d->scratch, (size_t)n, daemon_now());
+            stack_send_commit(s, r->k, (uint32_t)n, daemon_now());
             /* A short read emptied the stream: saves the read that would
              * say EAGAIN. Edge-triggered epoll reports every later write
              * of the program, but its end of stream only once: that
              * report (rdhup) keeps us reading until the 0. */
-            if ((size_t)n < want && !r->rdhup)
+            if ((uint32_t)n < space && !r->rdhup)
                 r->readable = false;
         } else if (n == 0) {
             /* shutdown(SHUT_WR), or closed (which the epoll report may

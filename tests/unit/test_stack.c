@@ -603,18 +603,41 @@ TEST(rfc9293_3_8_6_2_2_consuming_a_full_buffer_sends_a_window_update)
     probe_free(&p);
 }
 
-TEST(stack_send_space_is_what_a_send_would_take_now)
+TEST(stack_send_view_and_commit_send_in_place_across_the_buffer_end)
 {
     struct probe p;
     probe_init(&p, small_buffers);
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
-    CHECK_EQ(stack_send_space(p.stack, c.sock), 4096);
-    uint8_t data[1000] = { 0 };
-    CHECK_EQ(stack_send(p.stack, c.sock, data, sizeof data, p.now), 1000);
-    CHECK_EQ(stack_send_space(p.stack, c.sock), 3096);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_NODELAY, 1, p.now), 0);
+    struct iovec iov[2];
+    CHECK_EQ(stack_send_view(p.stack, c.sock, iov), 4096);
+    CHECK_EQ(iov[0].iov_len, 4096);
+    struct tcp_segment seg;
+    for (unsigned round = 0; round < 2; round++) {
+        /* 3000 bytes written in place; the second round wraps */
+        CHECK_EQ(stack_send_view(p.stack, c.sock, iov), 4096);
+        CHECK_EQ(iov[0].iov_len, round ? 4096 - 3000 : 4096);
+        for (unsigned i = 0; i < 3000; i++) {
+            uint8_t byte = (uint8_t)(i * 7 + round);
+            if (i < iov[0].iov_len)
+                ((uint8_t *)iov[0].iov_base)[i] = byte;
+            else
+                ((uint8_t *)iov[1].iov_base)[i - iov[0].iov_len] = byte;
+        }
+        stack_send_commit(p.stack, c.sock, 3000, p.now);
+        CHECK_EQ(stack_send_view(p.stack, c.sock, iov), 1096);
+        for (uint32_t got = 0; got < 3000; got += seg.len) {
+            CHECK(probe_recv(&p, &seg));
+            CHECK_EQ(seg.seq, c.rcv_nxt);
+            for (uint32_t i = 0; i < seg.len; i++)
+                CHECK_EQ(seg.data[i], (uint8_t)((got + i) * 7 + round));
+            c.rcv_nxt += seg.len;
+        }
+        peer_send_ack(&p, &c, 65535);
+    }
     CHECK_EQ(stack_shutdown(p.stack, c.sock, SHUT_WR, p.now), 0);
-    CHECK_EQ(stack_send_space(p.stack, c.sock), 0);           /* FIN queued */
-    CHECK_EQ(stack_send_space(p.stack, probe_socket(&p)), 0); /* no connection */
+    CHECK_EQ(stack_send_view(p.stack, c.sock, iov), 0);            /* FIN queued */
+    CHECK_EQ(stack_send_view(p.stack, probe_socket(&p), iov), 0);  /* no connection */
     probe_free(&p);
 }
