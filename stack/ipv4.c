@@ -7,6 +7,14 @@
 #define IP_FRAG_OFFSET 0x1fff
 #define IP_TTL 64
 
+/* RFC 1122 3.2.1.3: a source address that names no single host: 0 (this
+ * host, only for a host that does not know its address yet), limited
+ * broadcast, class D (multicast) and class E. */
+static bool source_valid(uint32_t src)
+{
+    return src != 0 && src >> 28 < 0xe;
+}
+
 enum drop_reason ipv4_parse(const uint8_t *pkt, size_t len, struct ipv4_packet *out)
 {
     if (len < IPV4_HDR_LEN)
@@ -27,6 +35,9 @@ enum drop_reason ipv4_parse(const uint8_t *pkt, size_t len, struct ipv4_packet *
     /* no reassembly: a fragment can never make a whole segment */
     if (get_be16(pkt + 6) & (IP_FLAG_MF | IP_FRAG_OFFSET))
         return DROP_IP_FRAGMENT;
+    /* RFC 1122 3.2.1.3: silently discard a datagram from such a source */
+    if (!source_valid(get_be32(pkt + 12)))
+        return DROP_IP_SOURCE;
     *out = (struct ipv4_packet){
         .src = get_be32(pkt + 12),
         .dst = get_be32(pkt + 16),
@@ -69,6 +80,7 @@ const char *drop_reason_name(enum drop_reason r)
         [DROP_IP_CHECKSUM] = "ip_checksum",
         [DROP_IP_FRAGMENT] = "ip_fragment",
         [DROP_IP_NOT_LOCAL] = "ip_not_local",
+        [DROP_IP_SOURCE] = "ip_source",
         [DROP_IP_PROTO] = "ip_proto",
         [DROP_TCP_SHORT] = "tcp_short",
         [DROP_TCP_DATAOFF] = "tcp_dataoff",

@@ -46,21 +46,30 @@ void table_free(struct stack *s)
     free(s->hash);
 }
 
-struct sock *table_lookup(const struct stack *s, const struct tcp_endpoints *ep)
+/* Listeners share the table under the key (our address, port, 0, 0),
+ * which a segment from 0.0.0.0 port 0 also names: a lookup asks for one
+ * kind, so a listener is never taken for a connection. */
+static struct sock *find(const struct stack *s, const struct tcp_endpoints *ep,
+                         enum sock_kind kind)
 {
     for (struct hnode *n = *bucket(s, ep); n; n = n->next) {
         struct sock *k = hash_sock(n);
         struct tcp_endpoints key = sock_key(s, k);
-        if (same_endpoints(&key, ep))
+        if (k->kind == kind && same_endpoints(&key, ep))
             return k;
     }
     return NULL;
 }
 
+struct sock *table_lookup(const struct stack *s, const struct tcp_endpoints *ep)
+{
+    return find(s, ep, SOCK_CONN);
+}
+
 struct sock *table_listener(const struct stack *s, uint16_t port)
 {
     struct tcp_endpoints key = listener_key(s, port);
-    return table_lookup(s, &key);
+    return find(s, &key, SOCK_LISTENER);
 }
 
 /* Doubles the buckets once there are more entries than buckets. */

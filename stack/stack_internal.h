@@ -106,6 +106,7 @@ struct stack {
 /* sock_table.c */
 int table_init(struct stack *s);
 void table_free(struct stack *s);
+/* The connection on 4-tuple ep, if any. */
 struct sock *table_lookup(const struct stack *s, const struct tcp_endpoints *ep);
 /* The listener on the stack's address and `port`, if any. */
 struct sock *table_listener(const struct stack *s, uint16_t port);

@@ -19,6 +19,7 @@ enum drop_reason {
     DROP_IP_CHECKSUM,
     DROP_IP_FRAGMENT,     /* MF set or fragment offset != 0: no reassembly */
     DROP_IP_NOT_LOCAL,    /* destination is not the stack's address */
+    DROP_IP_SOURCE,       /* source no host can have: 0, broadcast, multicast, class E */
     DROP_IP_PROTO,        /* neither TCP nor ICMP */
     DROP_TCP_SHORT,       /* shorter than a TCP header */
     DROP_TCP_DATAOFF,     /* data offset < 5 or beyond the segment */

@@ -170,6 +170,29 @@ TEST(bad_input_other_destination_is_dropped)
     probe_free(&p);
 }
 
+/* The crash of a packet from 0.0.0.0 port 0 to a listening port: it named
+ * the listener's own key in the connection table. */
+TEST(rfc1122_3_2_1_3_datagrams_from_impossible_sources_are_dropped)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    probe_listen(&p, 80, 5);
+    static const uint32_t sources[] = { 0, 0xffffffff, 0xe0000001, 0xf0000001 };
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+        uint8_t pkt[128];
+        size_t n = good_syn(pkt, sizeof pkt);
+        pkt[12] = (uint8_t)(sources[i] >> 24);
+        pkt[13] = (uint8_t)(sources[i] >> 16);
+        pkt[14] = (uint8_t)(sources[i] >> 8);
+        pkt[15] = (uint8_t)sources[i];
+        pkt[20] = pkt[21] = 0;   /* source port 0 */
+        fix_checksums(pkt);
+        expect_drop(&p, pkt, n, DROP_IP_SOURCE);
+    }
+    CHECK_EQ(probe_conns_open(&p), 0);
+    probe_free(&p);
+}
+
 TEST(bad_input_tcp_data_offset_overruns_or_too_small)
 {
     struct probe p;
