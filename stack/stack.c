@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "array.h"
+#include "bytes.h"
 #include "stack_internal.h"
 
 #define RX_CAP 65536
@@ -28,9 +29,53 @@ static void count_drop(struct stack *s, enum drop_reason r)
     s->stats.drops[r]++;
 }
 
+/* What the loopback may hold; past it a packet is lost (and counted), as
+ * a full queue drops. */
+#define LOOP_MAX_BYTES (4u << 20)
+
+struct loop_packet {
+    struct loop_packet *next;
+    size_t len;
+    uint8_t data[];
+};
+
+/* Keeps s->tx for input at the next stack_timers (RFC 1122 3.2.1.3: a
+ * host's datagrams to itself are delivered locally, as Linux's loopback
+ * does: a connection to our own address completes, even to its own port,
+ * as a simultaneous open). */
+static int loop_push(struct stack *s, size_t len)
+{
+    struct loop_packet *p;
+    if (s->loop_bytes + len > LOOP_MAX_BYTES || !(p = malloc(sizeof *p + len)))
+        return -1;
+    p->next = NULL;
+    p->len = len;
+    memcpy(p->data, s->tx, len);
+    *s->loop_tail = p;
+    s->loop_tail = &p->next;
+    s->loop_bytes += len;
+    return 0;
+}
+
+/* Input of the packets looped so far (not those their input loops). */
+static void loop_drain(struct stack *s, uint64_t now)
+{
+    struct loop_packet *p = s->loop_head;
+    s->loop_head = NULL;
+    s->loop_tail = &s->loop_head;
+    while (p) {
+        struct loop_packet *next = p->next;
+        s->loop_bytes -= p->len;
+        stack_input(s, p->data, p->len, now);
+        free(p);
+        p = next;
+    }
+}
+
 static void link_send(struct stack *s, size_t len)
 {
-    if (s->link->send(s->link, s->tx, len) < 0)
+    bool to_us = len >= IPV4_HDR_LEN && get_be32(s->tx + 16) == s->cfg.addr;
+    if ((to_us ? loop_push(s, len) : s->link->send(s->link, s->tx, len)) < 0)
         s->stats.link_errors++;
     else
         s->stats.ip_out++;
@@ -63,6 +108,7 @@ struct stack *stack_new(const struct stack_config *cfg, struct link *link)
     if (!s)
         return NULL;
     s->cfg = *cfg;
+    s->loop_tail = &s->loop_head;
     s->cfg.tcp.mss = link->mtu - IPV4_HDR_LEN - TCP_HDR_LEN;
     s->link = link;
     s->host.cfg = &s->cfg.tcp;
@@ -90,6 +136,11 @@ void stack_free(struct stack *s)
         return;
     while (s->all)
         sock_free(s, hnode_entry(s->all, struct sock, all_node));
+    while (s->loop_head) {
+        struct loop_packet *next = s->loop_head->next;
+        free(s->loop_head);
+        s->loop_head = next;
+    }
     table_free(s);
     free(s->heap);
     free(s->acks);
@@ -478,6 +529,7 @@ unsigned stack_receive(struct stack *s, uint64_t now)
 
 void stack_timers(struct stack *s, uint64_t now)
 {
+    loop_drain(s, now);
     /* Each connection fires everything that is due at once, so one pass
      * over the heap suffices; the bound guards against a deadline that
      * would not move. */
@@ -492,6 +544,8 @@ void stack_timers(struct stack *s, uint64_t now)
 
 uint64_t stack_next_deadline(const struct stack *s)
 {
+    if (s->loop_head)
+        return 1;   /* looped packets: now */
     return s->heap_len ? s->heap[0]->deadline : 0;
 }
 

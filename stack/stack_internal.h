@@ -101,6 +101,12 @@ struct stack {
      * heap. */
     struct sock **acks;
     size_t nacks, acks_cap;
+
+    /* Packets to our own address (a connection to ourselves), kept for
+     * input at the next stack_timers rather than sent on the link, whose
+     * other side would not send them back. */
+    struct loop_packet *loop_head, **loop_tail;
+    size_t loop_bytes;
 };
 
 /* sock_table.c */

@@ -48,7 +48,7 @@ daemons() {
 }
 no_daemon() { [ -z "$(daemons)" ]; }
 
-@test "two unrelated preloaded programs share the device's stack: two servers, a server and a client" {
+@test "two unrelated preloaded programs share the device's stack: two servers, a server and a client, a client of a server on the same stack" {
     kernel_echo_server 9102
     background_preloaded "$EX/echo_server" "$STACK" 7
     background_preloaded "$EX/echo_server" "$STACK" 8
@@ -59,6 +59,10 @@ no_daemon() { [ -z "$(daemons)" ]; }
 eight" ]
     run preloaded bash -c "echo client | timeout 10 $EX/echo_client $KERNEL 9102"
     [ "$output" = "client" ]
+    # a client of a server on the same stack: the stack loops it to itself
+    head -c 2M /dev/urandom > "$TMP/in"
+    preloaded timeout 20 "$EX/echo_client" "$STACK" 7 < "$TMP/in" > "$TMP/out"
+    cmp "$TMP/in" "$TMP/out"
     [ "$(daemons | wc -l)" -eq 1 ]
 }
 

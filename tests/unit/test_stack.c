@@ -641,3 +641,48 @@ TEST(stack_send_view_and_commit_send_in_place_across_the_buffer_end)
     CHECK_EQ(stack_send_view(p.stack, probe_socket(&p), iov), 0);  /* no connection */
     probe_free(&p);
 }
+
+TEST(rfc9293_3_5_a_connection_to_our_own_address_and_port_completes_as_a_simultaneous_open)
+{
+    /* Linux too: bound to port P, connecting to its own address and P */
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *k = probe_socket(&p);
+    CHECK_EQ(stack_bind(p.stack, k, PROBE_STACK_ADDR, 5000), 0);
+    CHECK_EQ(stack_connect(p.stack, k, PROBE_STACK_ADDR, 5000, p.now), -EINPROGRESS);
+    probe_advance(&p, 0);
+    CHECK_EQ(stack_connect_result(p.stack, k), 0);
+    CHECK_EQ(stack_sock_state(p.stack, k), TCP_ESTABLISHED);
+    CHECK_EQ(stack_send(p.stack, k, "self", 4, p.now), 4);
+    probe_advance(&p, 0);
+    char buf[8];
+    CHECK_EQ(stack_recv(p.stack, k, buf, sizeof buf, 0, p.now), 4);
+    CHECK(!memcmp(buf, "self", 4));
+    CHECK(probe_silent(&p));   /* nothing went out on the link */
+    probe_free(&p);
+}
+
+TEST(rfc1122_3_2_1_3_a_connection_to_our_own_listener_is_delivered_locally)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *l = probe_listen(&p, 80, 5), *c = probe_socket(&p), *a;
+    CHECK_EQ(stack_connect(p.stack, c, PROBE_STACK_ADDR, 80, p.now), -EINPROGRESS);
+    probe_advance(&p, 0);
+    CHECK_EQ(stack_connect_result(p.stack, c), 0);
+    CHECK_EQ(stack_accept(p.stack, l, &a), 0);
+    CHECK_EQ(stack_send(p.stack, c, "ping", 4, p.now), 4);
+    probe_advance(&p, 0);
+    char buf[8];
+    CHECK_EQ(stack_recv(p.stack, a, buf, sizeof buf, 0, p.now), 4);
+    CHECK_EQ(stack_send(p.stack, a, "pong", 4, p.now), 4);
+    probe_advance(&p, 0);
+    CHECK_EQ(stack_recv(p.stack, c, buf, sizeof buf, 0, p.now), 4);
+    CHECK(!memcmp(buf, "pong", 4));
+    /* both close: FINs cross locally, nothing reaches the link */
+    stack_close(p.stack, c, p.now);
+    stack_close(p.stack, a, p.now);
+    probe_advance(&p, 0);
+    CHECK(probe_silent(&p));
+    probe_free(&p);
+}
