@@ -112,6 +112,8 @@ void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_us);
 void tcp_update_rto_timer(struct tcp_conn *c, uint64_t now, bool restart);
 void tcp_arm_delack(struct tcp_conn *c, uint64_t now);
 void tcp_enter_time_wait(struct tcp_conn *c, uint64_t now);
+/* In TIME-WAIT: frees the receive buffer once it has been read. */
+void tcp_free_read_buffer(struct tcp_conn *c);
 void tcp_arm_keepalive(struct tcp_conn *c, uint64_t now);
 
 #endif

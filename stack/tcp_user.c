@@ -108,7 +108,15 @@ ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, bool peek,
 void tcp_recv_consume(struct tcp_conn *c, uint32_t n, uint64_t now)
 {
     ring_consume(&c->rcvbuf, min_u32(n, c->rcvbuf.len));
+    if (c->state == TCP_TIME_WAIT)
+        tcp_free_read_buffer(c);
     window_update(c, now);
+}
+
+void tcp_free_read_buffer(struct tcp_conn *c)
+{
+    if (!c->rcvbuf.len)
+        ring_free(&c->rcvbuf);
 }
 
 static void queue_fin(struct tcp_conn *c)

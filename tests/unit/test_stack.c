@@ -686,3 +686,38 @@ TEST(rfc1122_3_2_1_3_a_connection_to_our_own_listener_is_delivered_locally)
     CHECK(probe_silent(&p));
     probe_free(&p);
 }
+
+/* Linux keeps a small timewait record, not the socket's buffers: 100,000
+ * connections a minute would otherwise hold 512 KiB each. */
+TEST(stack_time_wait_keeps_no_send_buffer_and_frees_the_receive_buffer_once_read)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    /* we close our side first; the peer sends data, then its FIN */
+    CHECK_EQ(stack_shutdown(p.stack, c.sock, SHUT_WR, p.now), 0);
+    CHECK(expect_seg(&p, NULL, TCP_FIN | TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    c.rcv_nxt++;
+    peer_send_ack(&p, &c, 65535);
+    peer_send_data(&p, &c, "last words", 10, TCP_FIN);
+    const struct tcp_conn *conn = stack_sock_conn(p.stack, c.sock);
+    CHECK_EQ(conn->state, TCP_TIME_WAIT);
+    CHECK_EQ(conn->sndbuf.cap, 0);
+    CHECK(conn->rcvbuf.cap > 0);            /* "last words" wait to be read */
+    char buf[16];
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 10);
+    CHECK_EQ(conn->rcvbuf.cap, 0);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 0);   /* end of stream */
+    /* a retransmitted FIN is still acknowledged, with the window we had */
+    uint16_t wnd = 0;
+    struct tcp_segment seg;
+    while (probe_recv(&p, &seg))
+        wnd = seg.wnd;
+    c.snd_nxt -= 1;
+    peer_send_data(&p, &c, NULL, 0, TCP_FIN);
+    CHECK(expect_seg(&p, &seg, TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    CHECK(wnd > 0);
+    CHECK_EQ(seg.wnd, wnd);
+    probe_free(&p);
+}
