@@ -9,6 +9,7 @@
 #include "array.h"
 #include "bytes.h"
 #include "stack_internal.h"
+#include "syncookie.h"
 
 #define RX_CAP 65536
 
@@ -18,6 +19,7 @@ void stack_config_default(struct stack_config *cfg)
         .ephemeral_lo = 32768,
         .ephemeral_hi = 60999,
         .syn_backlog = 256,
+        .syncookies = true,
         .max_backlog = 4096,
         .random_isn_key = true,
     };
@@ -341,6 +343,72 @@ void sock_settle(struct stack *s, struct sock *k)
 
 /* RFC 9293 3.10.7.2 (LISTEN) for segments that create no connection:
  * one LISTEN tcp_conn per SYN keeps the listener itself stateless. */
+/* ---- SYN cookies (syncookie.h) ---- */
+
+/* Cookie ACKs are taken only this long after the last cookie went out
+ * (Linux: tcp_synq_no_recent_overflow), so that ACKs guessing at cookies
+ * find nothing to guess at while the queue is not overflowing. */
+#define COOKIE_RECENT_US (2 * 60 * 1000000ull)
+
+static void cookie_answer(struct stack *s, struct sock *l, const struct tcp_endpoints *ep,
+                          const struct tcp_segment *syn, uint64_t now)
+{
+    uint32_t iss = syncookie_make(&s->cfg.isn_key, ep, syn->seq,
+                                  syn->opt.has_mss ? syn->opt.mss : 0, now);
+    struct tcp_conn c;
+    tcp_conn_init_answer(&c, &s->host, ep, l->opts.rcvbuf);
+    c.mss_clamp = l->opts.maxseg;
+    tcp_answer_with_cookie(&c, iss, syn, now);
+    l->cookie_sent_at = now;
+    s->host.stats.syncookies_sent++;
+}
+
+static bool cookie_valid(struct stack *s, const struct sock *l, const struct tcp_endpoints *ep,
+                         const struct tcp_segment *seg, uint64_t now, struct syncookie_opts *o)
+{
+    if (seg->flags & (TCP_SYN | TCP_RST) || !l->cookie_sent_at ||
+        now - l->cookie_sent_at > COOKIE_RECENT_US)
+        return false;
+    if (!syncookie_check(&s->cfg.isn_key, ep, seg->seq, seg->ack, now, o)) {
+        s->host.stats.syncookies_failed++;
+        return false;
+    }
+    /* the options our TSval carried come back as the TSecr */
+    if (seg->opt.has_ts && s->cfg.tcp.timestamps)
+        syncookie_ts_options(seg->opt.ts_ecr, o);
+    return true;
+}
+
+/* The connection a valid cookie ACK stands for, in SYN-RECEIVED: the
+ * caller's input of the ACK establishes it. */
+static struct sock *cookie_open(struct stack *s, struct sock *l, const struct tcp_endpoints *ep,
+                                const struct tcp_segment *ack, const struct syncookie_opts *o,
+                                uint64_t now)
+{
+    struct sock *k = sock_new(s);
+    if (!k || stack_conn_init(s, k, l, ep) < 0) {
+        if (k)
+            sock_free(s, k);
+        count_drop(s, DROP_TCP_BACKLOG);
+        return NULL;
+    }
+    /* the SYN as the cookie remembers it */
+    struct tcp_segment syn = {
+        .sport = ack->sport, .dport = ack->dport, .seq = ack->seq - 1, .flags = TCP_SYN,
+        .wnd = ack->wnd,
+        .opt = { .has_mss = true, .mss = o->mss, .has_wscale = o->has_wscale,
+                 .wscale = o->wscale, .sack_permitted = o->sack_permitted,
+                 .has_ts = ack->opt.has_ts, .ts_val = ack->opt.ts_val },
+    };
+    tcp_open_cookie(&k->conn, ack->ack - 1, &syn, now);
+    table_insert(s, k);
+    port_add(s, k);
+    k->parent = l;
+    queue_push(&l->syn_q, k);
+    s->host.stats.syncookies_ok++;
+    return k;
+}
+
 static struct sock *listen_input(struct stack *s, struct sock *l,
                                  const struct tcp_endpoints *ep,
                                  const struct tcp_segment *seg, uint64_t now)
@@ -349,8 +417,17 @@ static struct sock *listen_input(struct stack *s, struct sock *l,
         count_drop(s, DROP_TCP_STATE);
         return NULL;
     }
-    if (seg->flags & TCP_ACK) {            /* second: <SEQ=SEG.ACK><CTL=RST> */
-        tcp_reply_reset(&s->host, ep, seg);
+    if (seg->flags & TCP_ACK) {
+        /* RFC 4987 3.6: the ACK of a SYN cookie makes the connection */
+        struct syncookie_opts o;
+        if (cookie_valid(s, l, ep, seg, now, &o)) {
+            if (l->accept_q.count > l->backlog) {   /* Linux: dropped, no RST */
+                count_drop(s, DROP_TCP_BACKLOG);
+                return NULL;
+            }
+            return cookie_open(s, l, ep, seg, &o, now);
+        }
+        tcp_reply_reset(&s->host, ep, seg);     /* second: <SEQ=SEG.ACK><CTL=RST> */
         count_drop(s, DROP_TCP_STATE);
         return NULL;
     }
@@ -358,10 +435,16 @@ static struct sock *listen_input(struct stack *s, struct sock *l,
         count_drop(s, DROP_TCP_STATE);
         return NULL;
     }
-    /* Linux: a SYN is dropped (the peer retries) while the SYN queue or
-     * the accept queue is full. */
-    if (l->syn_q.count >= s->cfg.syn_backlog || l->accept_q.count > l->backlog) {
+    /* Linux: a SYN is dropped (the peer retries) while the accept queue
+     * is full, or the SYN queue without SYN cookies; with them a full SYN
+     * queue answers with a cookie and keeps nothing. */
+    if (l->accept_q.count > l->backlog ||
+        (l->syn_q.count >= s->cfg.syn_backlog && !s->cfg.syncookies)) {
         count_drop(s, DROP_TCP_BACKLOG);
+        return NULL;
+    }
+    if (l->syn_q.count >= s->cfg.syn_backlog) {
+        cookie_answer(s, l, ep, seg, now);
         return NULL;
     }
     struct sock *k = sock_new(s);

@@ -25,11 +25,12 @@ struct stack_config {
     uint16_t ephemeral_lo, ephemeral_hi;  /* Linux: 32768..60999 */
     unsigned syn_backlog;       /* half-open connections per listener */
     unsigned max_backlog;       /* listen() backlog is clamped to this */
+    bool syncookies;            /* answer SYNs with cookies while a SYN queue is full */
     bool random_isn_key;        /* true: key from getrandom; false: isn_key */
     struct isn_key isn_key;
 };
 /* Defaults: tcp_config_default, ports 32768..60999, syn_backlog 256,
- * max_backlog 4096, random ISN key. `addr` must be set by the caller. */
+ * max_backlog 4096, SYN cookies on, random ISN key. `addr` must be set by the caller. */
 void stack_config_default(struct stack_config *cfg);
 
 struct stack_stats {

@@ -44,6 +44,7 @@ struct sock {
     /* Listener: children handshaking, and established ones not accepted. */
     struct sock_queue syn_q, accept_q;
     unsigned backlog;
+    uint64_t cookie_sent_at; /* the last SYN cookie it answered with */
     /* Child of a listener until accepted: its queue and links. */
     struct sock *parent;
     struct sock_queue *queue;

@@ -17,6 +17,8 @@
 #include "tcp_cc.h"
 #include "wire.h"
 
+#define TCP_MAX_WSCALE 14        /* RFC 7323 2.3 */
+
 enum tcp_state {
     TCP_CLOSED, TCP_LISTEN, TCP_SYN_SENT, TCP_SYN_RECEIVED, TCP_ESTABLISHED,
     TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_CLOSE_WAIT, TCP_CLOSING,
@@ -51,6 +53,7 @@ struct tcp_stats {
     uint64_t keepalive_probes, challenge_acks, challenge_acks_suppressed;
     uint64_t rst_out, paws_drops, unacceptable_segs, ooo_segs, ooo_dropped;
     uint64_t active_opens, passive_opens, established, resets_in, timeouts;
+    uint64_t syncookies_sent, syncookies_ok, syncookies_failed;
 };
 
 struct tcp_endpoints {
@@ -176,6 +179,18 @@ void tcp_open_active(struct tcp_conn *c, uint32_t iss, uint64_t now);
  * then passed to tcp_input (the stack keeps one LISTEN connection per
  * incoming SYN, so that listeners stay stateless). */
 void tcp_open_passive(struct tcp_conn *c, uint32_t iss);
+/* Answers `syn` with the SYN-ACK a listener would send, with ISS `iss`
+ * (a SYN cookie), on a connection made by tcp_conn_init_answer. */
+void tcp_answer_with_cookie(struct tcp_conn *c, uint32_t iss, const struct tcp_segment *syn,
+                            uint64_t now);
+/* SYN-RECEIVED as if `syn` had come to a listener and our SYN-ACK with
+ * ISS `iss` had gone (a SYN cookie came back: syncookie.h). */
+void tcp_open_cookie(struct tcp_conn *c, uint32_t iss, const struct tcp_segment *syn,
+                     uint64_t now);
+/* A connection that holds no buffers and only answers a SYN (the
+ * SYN-ACK of a SYN cookie), offering the window of `rcvbuf` bytes. */
+void tcp_conn_init_answer(struct tcp_conn *c, struct tcp_host *host,
+                          const struct tcp_endpoints *ep, uint32_t rcvbuf);
 
 /* RFC 9293 3.10.7: SEGMENT ARRIVES. */
 void tcp_input(struct tcp_conn *c, const struct tcp_segment *seg,

@@ -64,6 +64,21 @@ int tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
     return 0;
 }
 
+void tcp_conn_init_answer(struct tcp_conn *c, struct tcp_host *host,
+                          const struct tcp_endpoints *ep, uint32_t rcvbuf)
+{
+    memset(c, 0, sizeof *c);
+    c->host = host;
+    c->ep = *ep;
+    c->state = TCP_CLOSED;
+    c->cc = host->cfg->cc;
+    c->rto_us = host->cfg->rto_initial_us;
+    c->snd_mss = TCP_DEFAULT_MSS;
+    /* only the size: the SYN-ACK's window and scale come from it, and a
+     * SYN-ACK carries no data */
+    c->rcvbuf.cap = rcvbuf;
+}
+
 void tcp_conn_destroy(struct tcp_conn *c)
 {
     ring_free(&c->sndbuf);

@@ -11,6 +11,21 @@ static uint32_t seg_len(const struct tcp_segment *s)
     return s->len + !!(s->flags & TCP_SYN) + !!(s->flags & TCP_FIN);
 }
 
+void tcp_take_syn(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now)
+{
+    /* RFC 9293 3.10.7.2 third: RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ,
+     * SYN-RECEIVED */
+    c->passive = true;
+    c->host->stats.passive_opens++;
+    c->irs = seg->seq;
+    c->rcv_nxt = seg->seq + 1;
+    tcp_syn_options(c, seg, now);
+    /* RFC 7323 2.2: the window of a SYN is not scaled */
+    c->snd_wnd = c->max_snd_wnd = seg->wnd;
+    c->snd_wl1 = seg->seq;
+    tcp_set_state(c, TCP_SYN_RECEIVED);
+}
+
 static void input_listen(struct tcp_conn *c, const struct tcp_segment *seg,
                          uint64_t now)
 {
@@ -30,18 +45,10 @@ static void input_listen(struct tcp_conn *c, const struct tcp_segment *seg,
         tcp_done(c, 0);
         return;
     }
-    /* third: SYN. RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ; send
-     * <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, SND.NXT = ISS+1, SND.UNA = ISS.
-     * Data in the SYN is not acknowledged, so the peer sends it again. */
-    c->passive = true;
-    c->host->stats.passive_opens++;
-    c->irs = seg->seq;
-    c->rcv_nxt = seg->seq + 1;
-    tcp_syn_options(c, seg, now);
-    /* RFC 7323 2.2: the window of a SYN is not scaled */
-    c->snd_wnd = c->max_snd_wnd = seg->wnd;
-    c->snd_wl1 = seg->seq;
-    tcp_set_state(c, TCP_SYN_RECEIVED);
+    /* third: SYN. Send <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, SND.NXT =
+     * ISS+1, SND.UNA = ISS. Data in the SYN is not acknowledged, so the
+     * peer sends it again. */
+    tcp_take_syn(c, seg, now);
     tcp_send_syn(c, now);
     c->rtt_timing = true;
     c->rtt_seq = c->iss;

@@ -8,7 +8,6 @@
 #define USEC_PER_SEC 1000000ull
 #define TCP_DEFAULT_MSS 536      /* RFC 9293 3.7.1: MSS when none is sent */
 #define TCP_TS_OPT_LEN 12        /* timestamps with their two NOPs */
-#define TCP_MAX_WSCALE 14        /* RFC 7323 2.3 */
 
 static inline uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 static inline uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
@@ -70,6 +69,9 @@ void tcp_done(struct tcp_conn *c, int err);
 /* The ESTABLISHED bookkeeping common to both opens. */
 void tcp_established(struct tcp_conn *c, uint64_t now);
 /* Applies the options of the peer's SYN (RFC 9293 3.7.1, RFC 7323). */
+/* tcp_input.c: a SYN taken in LISTEN (RFC 9293 3.10.7.2 third), short
+ * of sending the SYN-ACK. */
+void tcp_take_syn(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now);
 void tcp_syn_options(struct tcp_conn *c, const struct tcp_segment *seg,
                      uint64_t now);
 /* The window shift our SYN offers: enough to advertise all of rcvbuf. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "syncookie.h"
 #include "tcp_internal.h"
 
 static void init_sequence(struct tcp_conn *c, uint32_t iss)
@@ -32,6 +33,28 @@ void tcp_open_passive(struct tcp_conn *c, uint32_t iss)
 {
     init_sequence(c, iss);
     tcp_set_state(c, TCP_LISTEN);
+}
+
+void tcp_answer_with_cookie(struct tcp_conn *c, uint32_t iss, const struct tcp_segment *syn,
+                            uint64_t now)
+{
+    tcp_open_passive(c, iss);
+    if (syn->opt.has_ts) {
+        /* the TSval carries the SYN's options (syncookie.h) */
+        uint32_t ts = tcp_ts_now(c, now);
+        c->ts_offset += syncookie_tsval(ts, &syn->opt) - ts;
+    }
+    tcp_input(c, syn, now);
+}
+
+void tcp_open_cookie(struct tcp_conn *c, uint32_t iss, const struct tcp_segment *syn,
+                     uint64_t now)
+{
+    init_sequence(c, iss);
+    tcp_take_syn(c, syn, now);
+    /* the window our SYN-ACK offered (RFC 7323 2.2: unscaled) */
+    c->rcv_wnd = min_u32(ring_space(&c->rcvbuf), 65535);
+    c->rcv_adv = c->rcv_nxt + c->rcv_wnd;
 }
 
 ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)

@@ -138,9 +138,10 @@ TEST(stack_refused_connect_reports_econnrefused_then_may_retry)
 static void backlog_small(struct stack_config *cfg)
 {
     cfg->syn_backlog = 2;
+    cfg->syncookies = false;
 }
 
-TEST(stack_listener_syn_queue_is_bounded)
+TEST(stack_listener_syn_queue_is_bounded_without_syn_cookies)
 {
     struct probe p;
     probe_init(&p, backlog_small);
