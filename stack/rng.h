@@ -1,5 +1,6 @@
-/* splitmix64: a small, fast, seedable generator for simulated impairments
- * and tests (not for anything secret: ISNs use SipHash with a random key). */
+/* splitmix64: a small, fast, seedable generator for simulated impairments,
+ * tests, and the random part of a connection's challenge-ACK budget (seeded
+ * from its ISN). Not for anything secret: ISNs use SipHash with a random key. */
 #ifndef TUNTCP_RNG_H
 #define TUNTCP_RNG_H
 

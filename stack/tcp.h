@@ -40,7 +40,8 @@ struct tcp_config {
     uint64_t delack_us;         /* delayed-ACK timeout (RFC 9293 3.8.6.3: < 0.5 s) */
     uint64_t keepalive_idle_us, keepalive_intvl_us;
     unsigned keepalive_cnt;
-    uint32_t challenge_ack_limit;  /* per second, per stack (RFC 5961 7) */
+    uint32_t challenge_ack_limit;  /* per second, per connection, on average
+                                      (RFC 5961 7; see tcp_send_challenge_ack) */
     bool window_scaling;        /* offer RFC 7323 window scaling */
     bool timestamps;            /* offer RFC 7323 timestamps */
     const struct tcp_cc_ops *cc;
@@ -63,8 +64,8 @@ struct tcp_endpoints {
 
 struct tcp_conn;
 
-/* What a connection runs in: configuration, the output function,
- * counters, and the per-stack challenge-ACK budget. */
+/* What a connection runs in: configuration, the output function and
+ * counters. */
 struct tcp_host {
     const struct tcp_config *cfg;
     /* Sends one segment from ep->laddr:lport to ep->raddr:rport. */
@@ -77,8 +78,6 @@ struct tcp_host {
      * two segments (as Linux's GRO does). NULL: no batching. */
     void (*defer_ack)(struct tcp_host *h, struct tcp_conn *c);
     struct tcp_stats stats;
-    uint64_t challenge_second;  /* RFC 5961 7: start of the current second */
-    uint32_t challenge_count;   /* challenge ACKs sent in that second */
 };
 
 struct tcp_conn {
@@ -145,6 +144,11 @@ struct tcp_conn {
     bool ack_soon;          /* an ACK is due, and may wait for the batch */
     bool ack_deferred;      /* handed to host->defer_ack */
     unsigned segs_unacked;  /* full-sized segments received since our ACK */
+
+    /* RFC 5961 7: this connection's own challenge-ACK budget. */
+    uint64_t challenge_rng;       /* rng.h state, seeded from the ISS */
+    uint64_t challenge_until;     /* end of the current one-second window */
+    uint64_t challenge_acks_left; /* challenge ACKs still allowed in it */
 
     /* Deadlines, microseconds; 0 = not armed. */
     uint64_t rto_at;        /* retransmission or zero-window probe */

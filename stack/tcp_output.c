@@ -1,5 +1,6 @@
 /* Segment generation: what to send, when (Nagle, SWS avoidance), and the
  * window we advertise. */
+#include "rng.h"
 #include "tcp_internal.h"
 
 /* The window field for an outgoing segment; records RCV.WND and the right
@@ -210,19 +211,36 @@ void tcp_send_probe(struct tcp_conn *c, uint64_t now)
     emit(c, c->snd_una - 1, TCP_ACK, 0, now);
 }
 
+/* RFC 5961 7 leaves the challenge-ACK limit to the implementation. A
+ * budget shared by all connections is a side channel (CVE-2016-5696: an
+ * off-path attacker drains it through its own connection and learns how
+ * many challenge ACKs its spoofed segments drew from another), so each
+ * connection has its own, refilled every second. As Linux's
+ * tcp_send_challenge_ack, the refill is drawn uniformly from
+ * [ceil(limit / 2), ceil(limit / 2) + limit): `limit` on average, but
+ * not a count an observer can rely on (a limit of 1 gives exactly 1 a
+ * second; 0, none). */
+static bool challenge_ack_allowed(struct tcp_conn *c, uint64_t now)
+{
+    uint32_t limit = c->host->cfg->challenge_ack_limit;
+    if (now >= c->challenge_until) {
+        c->challenge_until = now + USEC_PER_SEC;
+        c->challenge_acks_left =
+            limit ? (uint64_t)(limit - limit / 2) + rng_next(&c->challenge_rng) % limit : 0;
+    }
+    if (c->challenge_acks_left == 0)
+        return false;
+    c->challenge_acks_left--;
+    return true;
+}
+
 void tcp_send_challenge_ack(struct tcp_conn *c, uint64_t now)
 {
     struct tcp_host *h = c->host;
-    /* RFC 5961 7: at most challenge_ack_limit per second per stack. */
-    if (now - h->challenge_second >= USEC_PER_SEC) {
-        h->challenge_second = now;
-        h->challenge_count = 0;
-    }
-    if (h->challenge_count >= h->cfg->challenge_ack_limit) {
+    if (!challenge_ack_allowed(c, now)) {
         h->stats.challenge_acks_suppressed++;
         return;
     }
-    h->challenge_count++;
     h->stats.challenge_acks++;
     tcp_send_ack(c, now);
 }

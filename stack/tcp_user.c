@@ -15,6 +15,9 @@ static void init_sequence(struct tcp_conn *c, uint32_t iss)
     /* RFC 7323 5.4: a per-connection TSval offset; the ISN is already a
      * keyed hash, so scrambling it serves. */
     c->ts_offset = iss * 0x9e3779b9u;
+    /* The challenge-ACK budget's random part (tcp_send_challenge_ack),
+     * for the same reason. */
+    c->challenge_rng = iss;
 }
 
 void tcp_open_active(struct tcp_conn *c, uint32_t iss, uint64_t now)

@@ -386,28 +386,82 @@ TEST(rfc5961_4_2_syn_in_established_gets_challenge_ack)
     probe_free(&p);
 }
 
-static void three_challenges(struct stack_config *cfg)
+/* Sends `n` SYNs in the window of c's connection (RFC 5961 4.2: each
+ * earns a challenge ACK) and counts the challenge ACKs that come back. */
+static unsigned challenge_acks_for_syns(struct probe *p, const struct peer *c, int n)
 {
-    cfg->tcp.challenge_ack_limit = 3;
+    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, 0, S, 65535), r;
+    unsigned acks = 0;
+    for (int i = 0; i < n; i++) {
+        probe_send(p, &s, NULL);
+        while (probe_recv(p, &r))
+            acks += r.flags == A && r.sport == c->stack_port &&
+                    r.seq == c->rcv_nxt && r.ack == c->snd_nxt;
+    }
+    return acks;
+}
+
+/* With a limit of 1 the budget is exactly one a second (no random part:
+ * see tcp_send_challenge_ack). */
+static void one_challenge_per_second(struct stack_config *cfg)
+{
+    cfg->tcp.challenge_ack_limit = 1;
 }
 
 TEST(rfc5961_7_challenge_acks_are_rate_limited_per_second)
 {
     struct probe p;
-    probe_init(&p, three_challenges);
+    probe_init(&p, one_challenge_per_second);
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
-    struct tcp_segment s = seg_make(c.port, 80, c.snd_nxt, 0, S, 65535), r;
-    unsigned acks = 0;
-    for (int i = 0; i < 10; i++) {
-        probe_send(&p, &s, NULL);
-        while (probe_recv(&p, &r))
-            acks++;
+    CHECK_EQ(challenge_acks_for_syns(&p, &c, 10), 1);
+    probe_advance(&p, SEC / 2);
+    CHECK_EQ(challenge_acks_for_syns(&p, &c, 1), 0);
+    probe_advance(&p, SEC / 2);
+    CHECK_EQ(challenge_acks_for_syns(&p, &c, 10), 1);
+    probe_free(&p);
+}
+
+static void four_challenges(struct stack_config *cfg)
+{
+    cfg->tcp.challenge_ack_limit = 4;
+}
+
+/* CVE-2016-5696: a budget shared by all connections lets an off-path
+ * attacker learn, through its own connection, how many challenge ACKs
+ * its spoofed segments drew from another one. */
+TEST(rfc5961_7_challenge_ack_budget_is_per_connection)
+{
+    struct probe p;
+    probe_init(&p, four_challenges);
+    struct peer victim, attacker;
+    peer_passive_open(&p, &victim, 80, NULL);
+    peer_passive_open(&p, &attacker, 81, NULL);
+    unsigned victim_acks = challenge_acks_for_syns(&p, &victim, 20);
+    CHECK(victim_acks >= 2 && victim_acks < 6);
+    unsigned attacker_acks = challenge_acks_for_syns(&p, &attacker, 20);
+    CHECK_MSG(attacker_acks >= 2 && attacker_acks < 6,
+              "the other connection got %u challenge ACKs", attacker_acks);
+    probe_free(&p);
+}
+
+/* As Linux's tcp_send_challenge_ack: each second's budget is drawn from
+ * [ceil(limit / 2), ceil(limit / 2) + limit), so that even the
+ * connection's own count does not show the configured limit exactly. */
+TEST(rfc5961_7_challenge_ack_budget_has_a_random_part)
+{
+    struct probe p;
+    probe_init(&p, four_challenges);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    unsigned seen[6] = { 0 }, kinds = 0;
+    for (int second = 0; second < 32; second++) {
+        unsigned acks = challenge_acks_for_syns(&p, &c, 20);
+        CHECK_MSG(acks >= 2 && acks < 6, "second %d: %u challenge ACKs", second, acks);
+        kinds += seen[acks]++ == 0;
+        probe_advance(&p, SEC);
     }
-    CHECK_EQ(acks, 3);
-    probe_advance(&p, SEC);
-    probe_send(&p, &s, NULL);
-    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_MSG(kinds >= 3, "only %u different budgets in 32 seconds", kinds);
     probe_free(&p);
 }
 
