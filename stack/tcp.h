@@ -88,6 +88,8 @@ struct tcp_conn {
     uint32_t snd_max;       /* highest sequence sent + 1; SND.NXT retreats to
                                SND.UNA after a timeout (go-back-N) */
     uint32_t max_snd_wnd;   /* largest window the peer has offered */
+    uint32_t snd_sml;       /* end of the last short segment sent (Linux's
+                               snd_sml, for Minshall's Nagle) */
     uint16_t snd_mss;       /* payload per segment: peer's MSS, our MTU,
                                less the timestamp option */
     uint16_t mss_clamp;     /* the user's limit (TCP_MAXSEG), 0 = none */

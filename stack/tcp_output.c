@@ -95,6 +95,13 @@ bool tcp_send_pending(const struct tcp_conn *c)
     return seq_lt(c->snd_nxt, tcp_data_end(c)) || fin_pending(c);
 }
 
+/* A segment shorter than the MSS is unacknowledged (Linux's
+ * tcp_minshall_check). */
+static bool short_segment_unacked(const struct tcp_conn *c)
+{
+    return seq_gt(c->snd_sml, c->snd_una) && seq_le(c->snd_sml, c->snd_nxt);
+}
+
 /* Sends the next segment if the windows, Nagle and SWS avoidance allow;
  * `force` (the persist timer) overrides the last two. */
 static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
@@ -120,10 +127,14 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
             return false;
     } else {
         fin = fin_pending(c);
-        /* RFC 9293 3.7.4 (Nagle): hold a short new segment while data is
-         * unacknowledged; a FIN is not held back (as Linux). */
+        /* RFC 9293 3.7.4 (Nagle) in Minshall's variant, as Linux: hold a
+         * short new segment only while an earlier short one is
+         * unacknowledged, so that the tail of a write longer than the MSS
+         * need not wait for the ACK of the full segments before it (which
+         * a peer delaying its ACKs holds back). A FIN is not held back
+         * (as Linux). */
         if (len < c->snd_mss && !retransmission && !fin && !c->nodelay &&
-            inflight > 0)
+            short_segment_unacked(c))
             return false;
         /* TCP_CORK (Linux): a short segment waits to be filled; the
          * persist timer sends it if it waits too long */
@@ -146,6 +157,8 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
     }
     emit(c, c->snd_nxt, flags, len, now);
     c->snd_nxt += len + (fin ? 1 : 0);
+    if (len < c->snd_mss && !retransmission) /* Linux's tcp_minshall_update */
+        c->snd_sml = c->snd_nxt;
     c->snd_max = seq_max(c->snd_max, c->snd_nxt);
     return true;
 }

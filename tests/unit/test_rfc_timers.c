@@ -162,6 +162,48 @@ TEST(rfc9293_3_7_4_nagle_holds_small_segment_while_data_unacked)
     probe_free(&p);
 }
 
+TEST(rfc896_minshall_a_partial_segment_after_full_ones_goes_out_at_once)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    /* A 2200-byte reply: no earlier short segment is unacknowledged, so
+     * the 740-byte tail does not wait for the ACK of the full segment
+     * (which a peer delaying its ACKs holds back 40 ms). */
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 2200, p.now), 2200);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1460);
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt + 1460, c.snd_nxt));
+    CHECK_EQ(r.len, 740);
+    probe_free(&p);
+}
+
+TEST(rfc896_minshall_a_small_segment_waits_while_an_earlier_small_one_is_unacked)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_send(p.stack, c.sock, data, 1560, p.now);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt + 1460, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    stack_send(p.stack, c.sock, "abc", 3, p.now);
+    CHECK(probe_silent(&p));
+    /* the full segment acknowledged, the short one not yet: still held */
+    c.rcv_nxt += 1460;
+    peer_send_ack(&p, &c, 65535);
+    CHECK(probe_silent(&p));
+    c.rcv_nxt += 100;
+    peer_send_ack(&p, &c, 65535);
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 3);
+    probe_free(&p);
+}
+
 TEST(rfc9293_3_7_4_nodelay_sends_small_segments_at_once)
 {
     struct probe p;
