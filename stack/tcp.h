@@ -134,6 +134,8 @@ struct tcp_conn {
     const struct tcp_cc_ops *cc;
     uint32_t cwnd, ssthresh;
     unsigned dupacks;
+    uint32_t limited_transmit_bytes;  /* RFC 3042: sent beyond cwnd on the
+                                         current run of duplicate ACKs */
     bool in_recovery;
     bool recovery_rto_reset;  /* RFC 6582 3.2 step 5: first partial ACK seen */
     uint32_t recover;         /* RFC 6582: highest sequence sent at loss */

@@ -102,6 +102,15 @@ static bool short_segment_unacked(const struct tcp_conn *c)
     return seq_gt(c->snd_sml, c->snd_una) && seq_le(c->snd_sml, c->snd_nxt);
 }
 
+/* RFC 3042 2 (RFC 5681 3.2): the first and the second duplicate ACK
+ * each let one new segment beyond cwnd go out, if the receiver's window
+ * allows, so that enough duplicates come back for fast retransmit; at most
+ * cwnd + 2*SMSS is outstanding and cwnd itself does not change. */
+static uint32_t limited_transmit_room(const struct tcp_conn *c)
+{
+    return c->in_recovery || c->dupacks > 2 ? 0 : c->dupacks * c->snd_mss;
+}
+
 /* Sends the next segment if the windows, Nagle and SWS avoidance allow;
  * `force` (the persist timer) overrides the last two. */
 static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
@@ -111,10 +120,11 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
         return false;
     uint32_t avail = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
     uint32_t inflight = c->snd_nxt - c->snd_una;
-    uint32_t wnd = min_u32(c->snd_wnd, c->cwnd);
+    bool retransmission = seq_lt(c->snd_nxt, c->snd_max);
+    uint32_t cwnd = c->cwnd + (retransmission ? 0 : limited_transmit_room(c));
+    uint32_t wnd = min_u32(c->snd_wnd, cwnd);
     uint32_t usable = wnd > inflight ? wnd - inflight : 0;
     uint32_t len = min_u32(min_u32(avail, usable), c->snd_mss);
-    bool retransmission = seq_lt(c->snd_nxt, c->snd_max);
     bool fin = false;
 
     if (force) {
@@ -147,6 +157,8 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
     uint8_t flags = TCP_ACK | (fin ? TCP_FIN : 0);
     if (len && c->snd_nxt + len == data_end)
         flags |= TCP_PSH;
+    if (!retransmission && inflight + len > c->cwnd) /* limited transmit */
+        c->limited_transmit_bytes += inflight + len - max_u32(inflight, c->cwnd);
     if (retransmission) {
         c->host->stats.retrans_segs++;
     } else if (!c->rtt_timing) {
