@@ -90,6 +90,8 @@ struct tcp_conn {
     uint32_t snd_max;       /* highest sequence sent + 1; SND.NXT retreats to
                                SND.UNA after a timeout (go-back-N) */
     uint32_t max_snd_wnd;   /* largest window the peer has offered */
+    uint32_t snd_sml;       /* end of the last short segment sent (Linux's
+                               snd_sml, for Minshall's Nagle) */
     uint16_t snd_mss;       /* payload per segment: peer's MSS, our MTU,
                                less the timestamp option */
     uint16_t mss_clamp;     /* the user's limit (TCP_MAXSEG), 0 = none */
@@ -134,6 +136,8 @@ struct tcp_conn {
     const struct tcp_cc_ops *cc;
     uint32_t cwnd, ssthresh;
     unsigned dupacks;
+    uint32_t limited_transmit_bytes;  /* RFC 3042: sent beyond cwnd on the
+                                         current run of duplicate ACKs */
     bool in_recovery;
     bool recovery_rto_reset;  /* RFC 6582 3.2 step 5: first partial ACK seen */
     uint32_t recover;         /* RFC 6582: highest sequence sent at loss */

@@ -98,7 +98,8 @@ static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *se
     if (seg->len || (seg->flags & (TCP_SYN | TCP_FIN)) ||
         new_wnd != c->snd_wnd || tcp_flight(c) == 0 || c->persist)
         return;
-    c->dupacks++;
+    if (c->dupacks++ == 0)
+        c->limited_transmit_bytes = 0;
     if (c->in_recovery) {
         /* RFC 6582 3.2 step 4: each further duplicate inflates cwnd */
         c->cwnd += c->snd_mss;
@@ -111,9 +112,10 @@ static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *se
     if (!seq_gt(seg->ack, c->recover))
         return;
     c->host->stats.fast_retransmits++;
-    /* RFC 5681 3.2 steps 2-4 */
+    /* RFC 5681 3.2 steps 2-4; step 2: the data limited transmit sent is
+     * not counted in FlightSize. */
     c->recover = c->snd_max - 1;
-    c->ssthresh = c->cc->ssthresh(c);
+    c->ssthresh = c->cc->ssthresh(c, tcp_flight(c) - c->limited_transmit_bytes);
     tcp_retransmit_first(c, now);
     c->cwnd = c->ssthresh + 3 * c->snd_mss;
     c->in_recovery = true;

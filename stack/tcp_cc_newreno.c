@@ -31,10 +31,10 @@ static void newreno_on_ack(struct tcp_conn *c, uint32_t acked, uint64_t now)
     c->cwnd = min_u32(c->cwnd, CWND_MAX);
 }
 
-static uint32_t newreno_ssthresh(struct tcp_conn *c)
+static uint32_t newreno_ssthresh(struct tcp_conn *c, uint32_t flight_size)
 {
     /* RFC 5681 3.1 eq. 4: ssthresh = max(FlightSize / 2, 2*SMSS) */
-    return max_u32(tcp_flight(c) / 2, 2 * c->snd_mss);
+    return max_u32(flight_size / 2, 2 * c->snd_mss);
 }
 
 const struct tcp_cc_ops tcp_cc_newreno = {

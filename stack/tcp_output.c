@@ -96,6 +96,22 @@ bool tcp_send_pending(const struct tcp_conn *c)
     return seq_lt(c->snd_nxt, tcp_data_end(c)) || fin_pending(c);
 }
 
+/* A segment shorter than the MSS is unacknowledged (Linux's
+ * tcp_minshall_check). */
+static bool short_segment_unacked(const struct tcp_conn *c)
+{
+    return seq_gt(c->snd_sml, c->snd_una) && seq_le(c->snd_sml, c->snd_nxt);
+}
+
+/* RFC 3042 2 (RFC 5681 3.2): the first and the second duplicate ACK
+ * each let one new segment beyond cwnd go out, if the receiver's window
+ * allows, so that enough duplicates come back for fast retransmit; at most
+ * cwnd + 2*SMSS is outstanding and cwnd itself does not change. */
+static uint32_t limited_transmit_room(const struct tcp_conn *c)
+{
+    return c->in_recovery || c->dupacks > 2 ? 0 : c->dupacks * c->snd_mss;
+}
+
 /* Sends the next segment if the windows, Nagle and SWS avoidance allow;
  * `force` (the persist timer) overrides the last two. */
 static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
@@ -105,10 +121,11 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
         return false;
     uint32_t avail = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
     uint32_t inflight = c->snd_nxt - c->snd_una;
-    uint32_t wnd = min_u32(c->snd_wnd, c->cwnd);
+    bool retransmission = seq_lt(c->snd_nxt, c->snd_max);
+    uint32_t cwnd = c->cwnd + (retransmission ? 0 : limited_transmit_room(c));
+    uint32_t wnd = min_u32(c->snd_wnd, cwnd);
     uint32_t usable = wnd > inflight ? wnd - inflight : 0;
     uint32_t len = min_u32(min_u32(avail, usable), c->snd_mss);
-    bool retransmission = seq_lt(c->snd_nxt, c->snd_max);
     bool fin = false;
 
     if (force) {
@@ -121,10 +138,14 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
             return false;
     } else {
         fin = fin_pending(c);
-        /* RFC 9293 3.7.4 (Nagle): hold a short new segment while data is
-         * unacknowledged; a FIN is not held back (as Linux). */
+        /* RFC 9293 3.7.4 (Nagle) in Minshall's variant, as Linux: hold a
+         * short new segment only while an earlier short one is
+         * unacknowledged, so that the tail of a write longer than the MSS
+         * need not wait for the ACK of the full segments before it (which
+         * a peer delaying its ACKs holds back). A FIN is not held back
+         * (as Linux). */
         if (len < c->snd_mss && !retransmission && !fin && !c->nodelay &&
-            inflight > 0)
+            short_segment_unacked(c))
             return false;
         /* TCP_CORK (Linux): a short segment waits to be filled; the
          * persist timer sends it if it waits too long */
@@ -137,6 +158,8 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
     uint8_t flags = TCP_ACK | (fin ? TCP_FIN : 0);
     if (len && c->snd_nxt + len == data_end)
         flags |= TCP_PSH;
+    if (!retransmission && inflight + len > c->cwnd) /* limited transmit */
+        c->limited_transmit_bytes += inflight + len - max_u32(inflight, c->cwnd);
     if (retransmission) {
         c->host->stats.retrans_segs++;
     } else if (!c->rtt_timing) {
@@ -147,6 +170,8 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
     }
     emit(c, c->snd_nxt, flags, len, now);
     c->snd_nxt += len + (fin ? 1 : 0);
+    if (len < c->snd_mss && !retransmission) /* Linux's tcp_minshall_update */
+        c->snd_sml = c->snd_nxt;
     c->snd_max = seq_max(c->snd_max, c->snd_nxt);
     return true;
 }

@@ -114,7 +114,7 @@ static void rto_expired(struct tcp_conn *c, uint64_t now)
     /* RFC 5681 3.1: the first timeout of a series sets ssthresh (eq. 4),
      * and cwnd falls to the loss window, one segment. */
     if (c->backoff == 0)
-        c->ssthresh = c->cc->ssthresh(c);
+        c->ssthresh = c->cc->ssthresh(c, tcp_flight(c));
     c->cwnd = c->snd_mss;
     c->in_recovery = false;
     c->dupacks = 0;

@@ -120,6 +120,84 @@ TEST(rfc5681_3_2_three_duplicate_acks_trigger_fast_retransmit)
     probe_free(&p);
 }
 
+/* Queues more data than the initial window lets out and takes the ten
+ * full segments that go out. */
+static bool fill_the_initial_window(struct probe *p, struct peer *c)
+{
+    stack_send(p->stack, c->sock, data, 14 * 1460, p->now);
+    for (uint32_t i = 0; i < 10; i++)
+        if (!expect_seg(p, NULL, A, c->rcv_nxt + i * 1460, c->snd_nxt))
+            return false;
+    return probe_silent(p);
+}
+
+TEST(rfc3042_limited_transmit_sends_a_new_segment_on_each_of_the_first_two_dupacks)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK(fill_the_initial_window(&p, &c));
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    uint32_t cwnd = tc->cwnd;
+    /* the first segment was lost: each later one brings a duplicate ACK,
+     * and each of the first two lets one new segment out */
+    struct tcp_segment r;
+    peer_send_ack(&p, &c, 65535);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt + 10 * 1460, c.snd_nxt));
+    CHECK_EQ(r.len, 1460);
+    CHECK(probe_silent(&p));
+    peer_send_ack(&p, &c, 65535);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt + 11 * 1460, c.snd_nxt));
+    CHECK_EQ(r.len, 1460);
+    CHECK(probe_silent(&p));
+    CHECK_EQ(tc->cwnd, cwnd);
+    CHECK(!tc->in_recovery);
+    probe_free(&p);
+}
+
+TEST(rfc3042_the_third_dupack_after_limited_transmit_fast_retransmits)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK(fill_the_initial_window(&p, &c));
+    struct tcp_segment r;
+    for (int i = 0; i < 2; i++) {
+        peer_send_ack(&p, &c, 65535);
+        CHECK(probe_recv(&p, &r));
+    }
+    peer_send_ack(&p, &c, 65535);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1460);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    CHECK(tc->in_recovery);
+    /* RFC 5681 3.2 step 2: the data limited transmit sent is not part of
+     * the FlightSize that halves; cwnd = ssthresh + 3*SMSS is less than
+     * the 12 segments in flight, so nothing new goes out */
+    CHECK_EQ(tc->ssthresh, 10 * 1460 / 2);
+    CHECK_EQ(tc->cwnd, 10 * 1460 / 2 + 3 * 1460);
+    CHECK(probe_silent(&p));
+    probe_free(&p);
+}
+
+TEST(rfc3042_limited_transmit_stays_within_the_receivers_window)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_ack(&p, &c, 10 * 1460);
+    CHECK(fill_the_initial_window(&p, &c));
+    peer_send_ack(&p, &c, 10 * 1460);
+    peer_send_ack(&p, &c, 10 * 1460);
+    CHECK(probe_silent(&p));
+    peer_send_ack(&p, &c, 10 * 1460);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    probe_free(&p);
+}
+
 TEST(rfc6582_partial_ack_retransmits_next_hole)
 {
     struct probe p;
@@ -159,6 +237,48 @@ TEST(rfc9293_3_7_4_nagle_holds_small_segment_while_data_unacked)
     struct tcp_segment r;
     CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
     CHECK_EQ(r.len, 2); /* coalesced */
+    probe_free(&p);
+}
+
+TEST(rfc896_minshall_a_partial_segment_after_full_ones_goes_out_at_once)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    /* A 2200-byte reply: no earlier short segment is unacknowledged, so
+     * the 740-byte tail does not wait for the ACK of the full segment
+     * (which a peer delaying its ACKs holds back 40 ms). */
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 2200, p.now), 2200);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1460);
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt + 1460, c.snd_nxt));
+    CHECK_EQ(r.len, 740);
+    probe_free(&p);
+}
+
+TEST(rfc896_minshall_a_small_segment_waits_while_an_earlier_small_one_is_unacked)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_send(p.stack, c.sock, data, 1560, p.now);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt + 1460, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    stack_send(p.stack, c.sock, "abc", 3, p.now);
+    CHECK(probe_silent(&p));
+    /* the full segment acknowledged, the short one not yet: still held */
+    c.rcv_nxt += 1460;
+    peer_send_ack(&p, &c, 65535);
+    CHECK(probe_silent(&p));
+    c.rcv_nxt += 100;
+    peer_send_ack(&p, &c, 65535);
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 3);
     probe_free(&p);
 }
 
