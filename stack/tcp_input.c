@@ -270,13 +270,6 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
             tcp_send_ack(c, now);
         return;
     }
-    /* RFC 7323 4.3 (R3): TS.Recent follows segments that cover
-     * Last.ACK.sent. */
-    if (c->ts_on && s.opt.has_ts && seq_ge(s.opt.ts_val, c->ts_recent) &&
-        seq_le(s.seq, c->last_ack_sent)) {
-        c->ts_recent = s.opt.ts_val;
-        c->ts_recent_at = now;
-    }
     c->last_recv_at = now;
     c->probes = 0;
 
