@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "seq.h"
+
 #define REASS_MAX_RANGES 16
 
 struct reass {
@@ -22,5 +24,10 @@ bool reass_add(struct reass *r, uint32_t start, uint32_t end);
  * extends (>= rcv_nxt) and forgets the ranges it swallowed. */
 uint32_t reass_advance(struct reass *r, uint32_t rcv_nxt);
 static inline bool reass_empty(const struct reass *r) { return r->count == 0; }
+/* True if some recorded range reaches past `seq`. */
+static inline bool reass_holds_beyond(const struct reass *r, uint32_t seq)
+{
+    return r->count && seq_gt(r->range[r->count - 1].end, seq);
+}
 
 #endif

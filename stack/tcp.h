@@ -120,7 +120,8 @@ struct tcp_conn {
     bool fin_queued;        /* user's CLOSE/shutdown: FIN follows the data */
     uint32_t fin_seq;       /* the FIN's sequence number, once queued */
     bool fin_received;      /* peer's FIN accepted: EOF after rcvbuf */
-    bool ooo_fin;           /* a FIN beyond a gap, at ooo_fin_seq */
+    bool ooo_fin;           /* a FIN beyond a gap, at ooo_fin_seq: the
+                               stream ends there, nothing beyond is taken */
     uint32_t ooo_fin_seq;
     bool passive;           /* opened from LISTEN (RFC 9293 3.10.7.4 RST) */
     bool user_closed;       /* the user released the connection */

@@ -122,6 +122,24 @@ static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *se
     c->recovery_rto_reset = false;
 }
 
+/* RFC 7323 4.3 (2), 5.3 R3: TS.Recent follows segments that cover
+ * Last.ACK.sent. Only a segment that is kept may move it, so this runs
+ * once the segment has passed every check, its ACK included (R3 follows
+ * the drops of R1/R2; RFC 9293 3.10.7.4 fifth drops an ACK of unsent
+ * data): else one dropped segment with a bogus TSval would make PAWS drop
+ * everything valid that follows. As Linux (tcp_ack calls
+ * tcp_replace_ts_recent once the ACK is accepted), before anything the
+ * ACK may send, so that it echoes this segment. */
+static void update_ts_recent(struct tcp_conn *c, const struct tcp_segment *seg,
+                             uint64_t now)
+{
+    if (c->ts_on && seg->opt.has_ts && seq_ge(seg->opt.ts_val, c->ts_recent) &&
+        seq_le(seg->seq, c->last_ack_sent)) {
+        c->ts_recent = seg->opt.ts_val;
+        c->ts_recent_at = now;
+    }
+}
+
 bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
                    uint64_t now)
 {
@@ -153,6 +171,7 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
         tcp_send_challenge_ack(c, now);
         return false;
     }
+    update_ts_recent(c, seg, now);
 
     uint32_t new_wnd = (uint32_t)seg->wnd << c->snd_wscale;
     if (seq_gt(ack, c->snd_una))

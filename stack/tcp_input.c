@@ -124,6 +124,32 @@ static void process_fin(struct tcp_conn *c, uint64_t now)
     }
 }
 
+/* RFC 9293 3.10.7.4 eighth: the peer's FIN, at fin_seq. Processed when
+ * everything before it has arrived; until then remembered, with its
+ * sequence number, as Linux keeps the FIN on its out-of-order segment.
+ * Either way it is ACKed at once: in order it is new, out of order the
+ * ACK is a duplicate (RFC 5681 4.2).
+ * Hostile input: the first FIN wins. A FIN at another sequence than the
+ * remembered one, or one with text already held beyond it, is ignored, and
+ * no text is taken beyond a remembered FIN (receive_text), so neither a
+ * retransmission over the FIN nor a conflicting FIN can move the end of
+ * the stream. Close to Linux, whose out-of-order queue drops a segment
+ * whose sequence space it already holds, and whose tcp_fin discards
+ * whatever lies beyond the FIN. */
+static void take_fin(struct tcp_conn *c, uint32_t fin_seq, uint64_t now)
+{
+    c->ack_now = true;
+    if ((c->ooo_fin && fin_seq != c->ooo_fin_seq) ||
+        seq_lt(fin_seq, c->rcv_nxt) || reass_holds_beyond(&c->reass, fin_seq))
+        return;
+    if (fin_seq == c->rcv_nxt) {
+        process_fin(c, now);
+        return;
+    }
+    c->ooo_fin = true;
+    c->ooo_fin_seq = fin_seq;
+}
+
 /* RFC 9293 3.10.7.4 seventh: place the text in the receive buffer, in
  * order or at its place beyond a gap. Returns true if the segment's last
  * byte was kept (so a FIN after it counts). */
@@ -143,8 +169,12 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
         data += skip;
         len -= skip;
     }
-    /* Keep what fits in the window we offered and in the buffer. */
+    /* Keep what fits in the window we offered and in the buffer, and
+     * nothing beyond a FIN already received: the stream ends there (see
+     * take_fin). */
     uint32_t room = min_u32(tcp_rcv_window(c), ring_space(&c->rcvbuf));
+    if (c->ooo_fin)
+        room = min_u32(room, c->ooo_fin_seq - c->rcv_nxt);
     uint32_t offset = seq - c->rcv_nxt;
     bool whole = true;
     if (offset >= room) {
@@ -277,13 +307,6 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
             tcp_send_ack(c, now);
         return;
     }
-    /* RFC 7323 4.3 (R3): TS.Recent follows segments that cover
-     * Last.ACK.sent. */
-    if (c->ts_on && s.opt.has_ts && seq_ge(s.opt.ts_val, c->ts_recent) &&
-        seq_le(s.seq, c->last_ack_sent)) {
-        c->ts_recent = s.opt.ts_val;
-        c->ts_recent_at = now;
-    }
     c->last_recv_at = now;
     c->probes = 0;
 
@@ -319,14 +342,8 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
     }
 
     /* eighth: FIN, processed when everything before it has arrived */
-    uint32_t fin_seq = s.seq + s.len;
     if ((s.flags & TCP_FIN) && text_ok && fin_kept) {
-        if (fin_seq == c->rcv_nxt) {
-            process_fin(c, now);
-        } else if (seq_gt(fin_seq, c->rcv_nxt)) {
-            c->ooo_fin = true;
-            c->ooo_fin_seq = fin_seq;
-        }
+        take_fin(c, s.seq + s.len, now);
     } else if (s.flags & TCP_FIN) {
         /* A retransmitted FIN: ACK it; TIME-WAIT restarts 2 MSL. */
         c->ack_now = true;

@@ -100,7 +100,8 @@ bool tcp_send_pending(const struct tcp_conn *c);
 
 /* tcp_ack.c */
 /* RFC 9293 3.10.7.4 fifth: the ACK field of an acceptable segment in a
- * synchronized state. Returns false if the segment must be dropped. */
+ * synchronized state; an acceptable ACK also updates TS.Recent (RFC 7323
+ * 4.3). Returns false if the segment must be dropped. */
 bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
                    uint64_t now);
 

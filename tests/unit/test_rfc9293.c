@@ -616,6 +616,85 @@ TEST(rfc9293_3_10_7_4_eighth_fin_after_a_gap_waits_for_the_gap)
     probe_free(&p);
 }
 
+TEST(rfc9293_3_10_7_4_an_out_of_order_fin_is_acked_at_once)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    /* "abc" is lost; the FIN after it arrives alone. RFC 5681 4.2: a
+     * segment beyond a gap gets a duplicate ACK at once. */
+    struct tcp_segment s = seg_make(c.port, 80, c.snd_nxt + 3, c.rcv_nxt, A | F, 65535);
+    probe_send(&p, &s, NULL);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    /* the gap fills: the FIN is processed and acknowledged */
+    peer_send_data(&p, &c, "abc", 3, 0);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt + 1));
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_CLOSE_WAIT);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 3);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 0);
+    probe_free(&p);
+}
+
+TEST(rfc9293_3_10_7_4_an_out_of_order_fin_survives_an_overlapping_retransmission)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    uint32_t seq = c.snd_nxt;
+    struct tcp_segment s = seg_make(c.port, 80, seq + 3, c.rcv_nxt, A | F, 65535);
+    s.len = 3;
+    probe_send(&p, &s, "def");                          /* "def" FIN */
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, seq));
+    s.flags = A;
+    probe_send(&p, &s, "def");                          /* again, no FIN */
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, seq));
+    /* A bigger segment over it, reaching past the FIN: what lies beyond
+     * the FIN is not part of the stream. */
+    s.seq = seq + 2;
+    s.len = 6;
+    probe_send(&p, &s, "cdefgh");
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, seq));
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    peer_send_data(&p, &c, "ab", 2, 0);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, seq + 7)); /* 6 bytes and the FIN */
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_CLOSE_WAIT);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 6);
+    CHECK(memcmp(buf, "abcdef", 6) == 0);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 0);
+    probe_free(&p);
+}
+
+TEST(rfc9293_3_10_7_4_the_first_fin_wins_over_one_at_another_sequence)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    uint32_t seq = c.snd_nxt;
+    struct tcp_segment s = seg_make(c.port, 80, seq + 3, c.rcv_nxt, A | F, 65535);
+    probe_send(&p, &s, NULL);                           /* FIN at +3 */
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, seq));
+    /* Hostile: a FIN further on, with text beyond the first FIN */
+    s.len = 2;
+    probe_send(&p, &s, "de");                           /* "de" FIN at +5 */
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, seq));
+    /* ...and one before it, in order */
+    peer_send_data(&p, &c, "a", 1, F);                  /* "a" FIN at +1 */
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, seq + 1));
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    c.snd_nxt = seq + 1;
+    peer_send_data(&p, &c, "bc", 2, 0);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, seq + 4));
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_CLOSE_WAIT);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 3);
+    CHECK(memcmp(buf, "abc", 3) == 0);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 0);
+    probe_free(&p);
+}
+
 /* ---- closing: every path of the state diagram ---- */
 
 TEST(rfc9293_passive_close_close_wait_last_ack_closed)

@@ -506,6 +506,32 @@ TEST(rfc7323_5_3_paws_drops_old_timestamp_and_acks)
     probe_free(&p);
 }
 
+TEST(rfc7323_4_3_a_segment_dropped_for_its_ack_does_not_update_ts_recent)
+{
+    struct probe p;
+    struct peer c;
+    open_with_timestamps(&p, &c, 1000);
+    uint32_t ts_recent = c.ts_val;         /* the handshake's ACK */
+    /* In the window, but it acknowledges data never sent (RFC 9293
+     * 3.10.7.4 fifth): answered with an ACK and dropped. Its TSval must
+     * not become TS.Recent. */
+    struct tcp_segment s = seg_make(c.port, 80, c.snd_nxt, c.rcv_nxt + 1000, A, 65535);
+    s.opt = ts_opt(ts_recent + 1000000, 0);
+    s.len = 3;
+    probe_send(&p, &s, "xyz");
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.opt.ts_ecr, ts_recent);
+    /* The next valid segment, with the peer's real clock, passes PAWS. */
+    peer_send_data(&p, &c, "abc", 3, P);
+    probe_advance(&p, SEC);                /* the delayed ACK */
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.opt.ts_ecr, c.ts_val);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 3);
+    CHECK(memcmp(buf, "abc", 3) == 0);
+    probe_free(&p);
+}
+
 TEST(rfc7323_3_2_segment_without_timestamp_is_dropped_once_negotiated)
 {
     struct probe p;
