@@ -1,7 +1,8 @@
 """Sends spoofed SYNs to DST:PORT through a raw socket: RATE a second for
 SECONDS (so at most RATE * SECONDS), from random sources in 198.18.0.0/15
 (the benchmarking range: nothing answers there, and the namespace has no
-route to it, so the SYN-ACKs go nowhere). Prints how many it sent."""
+route to it, so the SYN-ACKs go nowhere). Prints "flooding" as it starts
+and how many it sent at the end."""
 import random
 import socket
 import struct
@@ -34,13 +35,11 @@ def syn(src_bytes, sport, seq):
 
 
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+print("flooding", flush=True)
 start = time.monotonic()
-sent = 0
-while True:
-    elapsed = time.monotonic() - start
-    if elapsed >= seconds:
-        break
-    due = min(int(elapsed * rate) + 1, int(rate * seconds))
+sent, total = 0, int(rate * seconds)
+while sent < total and time.monotonic() - start < 2 * seconds:
+    due = min(int((time.monotonic() - start) * rate) + 1, total)
     while sent < due:
         src = struct.pack("!I", 0xC6120000 | rng.getrandbits(17))   # 198.18.0.0/15
         s.sendto(syn(src, rng.randrange(1024, 65536), rng.getrandbits(32)), (dst, 0))
