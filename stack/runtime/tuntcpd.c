@@ -119,11 +119,9 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
-    struct daemon *d = calloc(1, sizeof *d);
-    if (!d) {
-        perror("tuntcp");
-        return ENOMEM;
-    }
+    /* one per process, for its whole life */
+    static struct daemon daemon;
+    struct daemon *d = &daemon;
     config_read(&d->cfg);   /* exits with a one-line error on a bad value */
     if (checking) {
         uint32_t p = d->cfg.peer;
