@@ -528,3 +528,47 @@ TEST(rfc5681_4_2_out_of_order_segments_in_a_batch_each_get_an_ack)
     CHECK(probe_silent(&p));
     probe_free(&p);
 }
+
+/* Answers every segment the stack sent with a pure ACK of c->rcv_nxt and
+ * window `wnd`; returns how many there were. */
+static unsigned answer_all(struct probe *p, struct peer *c, uint16_t wnd)
+{
+    struct tcp_segment r;
+    unsigned n = 0;
+    while (probe_recv(p, &r)) {
+        n++;
+        peer_send_ack(p, c, wnd);
+    }
+    return n;
+}
+
+TEST(rfc1122_4_2_2_17_persist_backoff_is_reset_when_the_window_opens)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_ack(&p, &c, 0);
+    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
+    /* Half an hour of zero window: the probes back off to the 120 s
+     * maximum, and every one is answered. */
+    for (int i = 0; i < 15; i++) {
+        probe_advance(&p, 120 * SEC);
+        CHECK(answer_all(&p, &c, 0) > 0);
+    }
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    peer_send_ack(&p, &c, 65535);   /* the window opens */
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 5);
+    /* That segment is lost: it is resent after the RTO (the 200 ms
+     * minimum here), not after the probes' 120 s, and one loss does not
+     * end the connection. */
+    probe_advance(&p, p.cfg.tcp.rto_min_us - 1);
+    CHECK(probe_silent(&p));
+    probe_advance(&p, 1);
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 5);
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    probe_free(&p);
+}
