@@ -242,6 +242,30 @@ TEST(rfc1122_4_2_3_4_small_window_is_used_by_the_override_timer)
     probe_free(&p);
 }
 
+TEST(rfc1122_4_2_3_4_data_sent_by_the_override_timer_is_retransmitted)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_send(p.stack, c.sock, data, 14600, p.now);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    c.rcv_nxt += 14600;
+    stack_send(p.stack, c.sock, data, 5000, p.now);
+    peer_send_ack(&p, &c, 100);
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    /* The segment is lost: the retransmission timer resends it after the
+     * (backed-off) RTO, as any data in flight. */
+    probe_advance(&p, 2 * p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    probe_free(&p);
+}
+
 TEST(rfc1122_4_2_3_6_keepalive_probes_idle_connection_then_times_out)
 {
     struct probe p;
@@ -570,5 +594,65 @@ TEST(rfc1122_4_2_2_17_persist_backoff_is_reset_when_the_window_opens)
     CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
     CHECK_EQ(r.len, 5);
     CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    probe_free(&p);
+}
+
+TEST(rfc1122_4_2_2_17_a_window_that_shrinks_to_zero_with_data_in_flight_is_probed)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 4 * 1460, p.now), 4 * 1460);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    /* The peer takes the first segment and shuts its window: the other
+     * three are in flight beyond it. */
+    c.rcv_nxt += 1460;
+    peer_send_ack(&p, &c, 0);
+    /* Two hours: the stack keeps probing (never more than the 120 s
+     * maximum apart) and, since the peer answers every probe, never
+     * gives up. */
+    for (int i = 0; i < 60; i++) {
+        probe_advance(&p, 121 * SEC);
+        CHECK_MSG(answer_all(&p, &c, 0) > 0, "silent for 121 s, round %d", i);
+        CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    }
+    /* The window opens: the data beyond the old edge goes again. */
+    peer_send_ack(&p, &c, 65535);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1460);
+    probe_free(&p);
+}
+
+TEST(rfc1122_4_2_2_17_a_window_that_shrinks_below_a_segment_with_data_in_flight_is_used)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 4 * 1460, p.now), 4 * 1460);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    /* The peer takes the first segment and offers 100 octets: too few to
+     * resend a segment (sender SWS avoidance), so at the timeout the
+     * override timer sends what fits. */
+    c.rcv_nxt += 1460;
+    peer_send_ack(&p, &c, 100);
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    /* Those 100 octets are lost: they are sent again, with backoff. */
+    probe_advance(&p, 4 * p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    /* Acknowledged: the next 100 follow. */
+    c.rcv_nxt += 100;
+    peer_send_ack(&p, &c, 100);
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
     probe_free(&p);
 }
