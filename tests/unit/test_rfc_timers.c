@@ -656,3 +656,55 @@ TEST(rfc1122_4_2_2_17_a_window_that_shrinks_below_a_segment_with_data_in_flight_
     CHECK_EQ(r.len, 100);
     probe_free(&p);
 }
+
+/* Data from the peer, whose own window stays shut. */
+static void send_data_in_a_shut_window(struct probe *p, struct peer *c,
+                                       const char *text, uint32_t len)
+{
+    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, c->rcv_nxt, A | P, 0);
+    s.len = len;
+    probe_send(p, &s, text);
+    c->snd_nxt += len;
+}
+
+TEST(rfc9293_3_10_7_4_acks_sent_during_a_zero_window_probe_carry_an_acceptable_seq)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_ack(&p, &c, 0);
+    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1);             /* the probe octet, beyond the window */
+    /* The peer, window still shut, sends data. The stack's ACK must not
+     * carry the sequence number after the probe octet: with RCV.WND = 0
+     * the peer accepts only SEG.SEQ = RCV.NXT and would drop the ACK. */
+    send_data_in_a_shut_window(&p, &c, "x", 1);
+    probe_advance(&p, p.cfg.tcp.delack_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 0);
+    probe_free(&p);
+}
+
+TEST(rfc5961_3_2_a_rst_sent_during_a_zero_window_probe_is_at_the_peers_rcv_nxt)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_ack(&p, &c, 0);
+    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1);             /* the probe octet, beyond the window */
+    /* Closing with unread data resets: the peer takes a RST only at
+     * exactly its RCV.NXT, not after the octet it did not accept. */
+    send_data_in_a_shut_window(&p, &c, "unread", 6);
+    stack_close(p.stack, c.sock, p.now);
+    CHECK(expect_seg(&p, NULL, R | A, c.rcv_nxt, c.snd_nxt));
+    probe_free(&p);
+}
