@@ -185,10 +185,17 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
     if (ack == c->snd_una &&
         (seq_lt(c->snd_wl1, seg->seq) ||
          (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, ack)))) {
-        /* The window reopens: the probe octet sent into the closed
-         * window was most likely dropped; send it again with the rest. */
-        if (c->persist && c->snd_wnd == 0 && new_wnd > 0)
+        if (c->persist && c->snd_wnd == 0 && new_wnd > 0) {
+            /* The window reopens: the probe octet sent into the closed
+             * window was most likely dropped; send it again with the
+             * rest. The backoff timed the probes and may have reached
+             * the maximum: the retransmission timer starts afresh from
+             * the RTO (RFC 6298 5), or one loss would cost 120 s and
+             * then the connection. Linux clears icsk_backoff likewise
+             * when an ACK opens the window (tcp_ack_probe). */
             c->snd_nxt = c->snd_una;
+            c->backoff = 0;
+        }
         c->snd_wnd = new_wnd;
         c->snd_wl1 = seg->seq;
         c->snd_wl2 = ack;

@@ -202,15 +202,26 @@ void tcp_flush_ack(struct tcp_conn *c, uint64_t now)
         tcp_send_ack(c, now);
 }
 
+/* The SEQ of a segment without data, "SND.NXT" in RFC 9293 3.10.7.4:
+ * SND.MAX, the next new octet, since after a timeout SND.NXT has gone back
+ * to resend, and an ACK carrying that old number would fail the peer's
+ * acceptability test and be dropped with the news it brings (two sides
+ * retransmitting at once would deadlock); BSD does the same. But never
+ * beyond the right edge of the peer's window: a probe octet sent into a
+ * shut window lies there, and with RCV.WND = 0 the peer accepts only
+ * SEG.SEQ = RCV.NXT. As Linux (tcp_acceptable_seq), without its allowance
+ * for window-scale rounding, which would let the probe octet through. The
+ * peer's window starts after our SYN. */
+static uint32_t acceptable_seq(const struct tcp_conn *c)
+{
+    uint32_t right_edge = tcp_data_seq(c) + c->snd_wnd;
+    return seq_lt(right_edge, c->snd_max) ? right_edge : c->snd_max;
+}
+
 void tcp_send_ack(struct tcp_conn *c, uint64_t now)
 {
-    /* RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where
-     * SND.NXT is the next new octet: after a timeout SND.NXT has gone
-     * back to resend, and an ACK carrying that old number would fail the
-     * peer's acceptability test and be dropped with the news it brings
-     * (two sides retransmitting at once would deadlock). BSD does the
-     * same: SND.MAX for segments without data. */
-    emit(c, c->snd_max, TCP_ACK, 0, now);
+    /* RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+    emit(c, acceptable_seq(c), TCP_ACK, 0, now);
 }
 
 void tcp_send_syn(struct tcp_conn *c, uint64_t now)
@@ -224,9 +235,9 @@ void tcp_send_syn(struct tcp_conn *c, uint64_t now)
 void tcp_send_rst(struct tcp_conn *c, uint64_t now)
 {
     /* RFC 9293 3.10.5: <SEQ=SND.NXT><CTL=RST>; with our ACK, as Linux.
-     * SND.MAX for the reason given in tcp_send_ack: RFC 5961 3.2 makes
-     * the peer accept a RST only at exactly its RCV.NXT. */
-    emit(c, c->snd_max, TCP_RST | TCP_ACK, 0, now);
+     * The SEQ of acceptable_seq: RFC 5961 3.2 makes the peer accept a
+     * RST only at exactly its RCV.NXT. */
+    emit(c, acceptable_seq(c), TCP_RST | TCP_ACK, 0, now);
 }
 
 void tcp_send_probe(struct tcp_conn *c, uint64_t now)

@@ -38,28 +38,24 @@ static uint64_t backed_off_rto(const struct tcp_conn *c)
 
 void tcp_update_rto_timer(struct tcp_conn *c, uint64_t now, bool restart)
 {
-    bool outstanding = c->snd_max != c->snd_una;
     /* RFC 9293 3.8.6.1 and RFC 1122 4.2.3.4: data waits, nothing is in
-     * flight, so no ACK will come to open the window: the persist timer
-     * probes a zero window, or overrides sender SWS avoidance for a small
-     * one. While the window stays shut the probe's octet keeps it so. */
-    if (tcp_synchronized(c) &&
-        ((!outstanding && tcp_send_pending(c)) || (c->persist && c->snd_wnd == 0))) {
-        if (!c->persist) {
-            c->persist = true;
-            c->rto_at = now + backed_off_rto(c);
-        }
-        return;
-    }
-    if (c->persist) {
-        c->persist = false;
+     * flight (SND.NXT = SND.UNA, also when a timeout sent SND.NXT back
+     * and the window let nothing be resent), so no ACK will come to open
+     * the window: the persist timer probes a zero window, or overrides
+     * sender SWS avoidance for a small one. While the window stays shut
+     * the probe's octet keeps it so. */
+    bool persist = tcp_synchronized(c) &&
+                   ((c->snd_nxt == c->snd_una && tcp_send_pending(c)) ||
+                    (c->persist && c->snd_wnd == 0));
+    if (persist != c->persist) {
+        c->persist = persist;
         c->rto_at = 0;
     }
-    if (!outstanding) {
+    if (!persist && c->snd_max == c->snd_una) {
         /* RFC 6298 5.2: everything acknowledged, timer off */
         c->rto_at = 0;
     } else if (!c->rto_at || restart) {
-        /* RFC 6298 5.1 and 5.3 */
+        /* RFC 6298 5.1 and 5.3, and the persist timer likewise */
         c->rto_at = now + backed_off_rto(c);
     }
 }
@@ -71,6 +67,16 @@ static void connection_timed_out(struct tcp_conn *c)
     tcp_done(c, c->soft_error ? c->soft_error : ETIMEDOUT);
 }
 
+/* A probe of the window, then the timer for what it sent: the persist
+ * timer for a probe octet in a shut window, the retransmission timer for
+ * data the override timer sent into a small one. */
+static void probe_window(struct tcp_conn *c, uint64_t now)
+{
+    tcp_send_window_probe(c, now);
+    c->rto_at = 0;
+    tcp_update_rto_timer(c, now, false);
+}
+
 static void persist_expired(struct tcp_conn *c, uint64_t now)
 {
     /* RFC 1122 4.2.2.17: probing goes on as long as the peer answers;
@@ -80,10 +86,9 @@ static void persist_expired(struct tcp_conn *c, uint64_t now)
         return;
     }
     c->probes++;
-    tcp_send_window_probe(c, now);
     /* RFC 9293 3.8.6.1: exponential backoff between probes */
     c->backoff++;
-    c->rto_at = now + backed_off_rto(c);
+    probe_window(c, now);
 }
 
 static void rto_expired(struct tcp_conn *c, uint64_t now)
@@ -125,6 +130,13 @@ static void rto_expired(struct tcp_conn *c, uint64_t now)
     /* Go back N: resend from SND.UNA as the window reopens. */
     c->snd_nxt = c->snd_una;
     tcp_output(c, now);
+    /* RFC 1122 4.2.2.17: the peer shut its window (or shrank it below a
+     * segment) under the data in flight, so nothing could be resent: the
+     * persist timer has taken over, and what this timeout sends is its
+     * probe. The connection then stays open as long as the peer answers
+     * the probes (Linux: "our retransmits become zero probes"). */
+    if (c->persist)
+        probe_window(c, now);
 }
 
 static void keepalive_expired(struct tcp_conn *c, uint64_t now)

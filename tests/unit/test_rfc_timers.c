@@ -362,6 +362,30 @@ TEST(rfc1122_4_2_3_4_small_window_is_used_by_the_override_timer)
     probe_free(&p);
 }
 
+TEST(rfc1122_4_2_3_4_data_sent_by_the_override_timer_is_retransmitted)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_send(p.stack, c.sock, data, 14600, p.now);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    c.rcv_nxt += 14600;
+    stack_send(p.stack, c.sock, data, 5000, p.now);
+    peer_send_ack(&p, &c, 100);
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    /* The segment is lost: the retransmission timer resends it after the
+     * (backed-off) RTO, as any data in flight. */
+    probe_advance(&p, 2 * p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    probe_free(&p);
+}
+
 TEST(rfc1122_4_2_3_6_keepalive_probes_idle_connection_then_times_out)
 {
     struct probe p;
@@ -672,5 +696,161 @@ TEST(rfc5681_4_2_out_of_order_segments_in_a_batch_each_get_an_ack)
     for (int i = 0; i < 3; i++)
         CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
     CHECK(probe_silent(&p));
+    probe_free(&p);
+}
+
+/* Answers every segment the stack sent with a pure ACK of c->rcv_nxt and
+ * window `wnd`; returns how many there were. */
+static unsigned answer_all(struct probe *p, struct peer *c, uint16_t wnd)
+{
+    struct tcp_segment r;
+    unsigned n = 0;
+    while (probe_recv(p, &r)) {
+        n++;
+        peer_send_ack(p, c, wnd);
+    }
+    return n;
+}
+
+TEST(rfc1122_4_2_2_17_persist_backoff_is_reset_when_the_window_opens)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_ack(&p, &c, 0);
+    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
+    /* Half an hour of zero window: the probes back off to the 120 s
+     * maximum, and every one is answered. */
+    for (int i = 0; i < 15; i++) {
+        probe_advance(&p, 120 * SEC);
+        CHECK(answer_all(&p, &c, 0) > 0);
+    }
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    peer_send_ack(&p, &c, 65535);   /* the window opens */
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 5);
+    /* That segment is lost: it is resent after the RTO (the 200 ms
+     * minimum here), not after the probes' 120 s, and one loss does not
+     * end the connection. */
+    probe_advance(&p, p.cfg.tcp.rto_min_us - 1);
+    CHECK(probe_silent(&p));
+    probe_advance(&p, 1);
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 5);
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    probe_free(&p);
+}
+
+TEST(rfc1122_4_2_2_17_a_window_that_shrinks_to_zero_with_data_in_flight_is_probed)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 4 * 1460, p.now), 4 * 1460);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    /* The peer takes the first segment and shuts its window: the other
+     * three are in flight beyond it. */
+    c.rcv_nxt += 1460;
+    peer_send_ack(&p, &c, 0);
+    /* Two hours: the stack keeps probing (never more than the 120 s
+     * maximum apart) and, since the peer answers every probe, never
+     * gives up. */
+    for (int i = 0; i < 60; i++) {
+        probe_advance(&p, 121 * SEC);
+        CHECK_MSG(answer_all(&p, &c, 0) > 0, "silent for 121 s, round %d", i);
+        CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    }
+    /* The window opens: the data beyond the old edge goes again. */
+    peer_send_ack(&p, &c, 65535);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1460);
+    probe_free(&p);
+}
+
+TEST(rfc1122_4_2_2_17_a_window_that_shrinks_below_a_segment_with_data_in_flight_is_used)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 4 * 1460, p.now), 4 * 1460);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    /* The peer takes the first segment and offers 100 octets: too few to
+     * resend a segment (sender SWS avoidance), so at the timeout the
+     * override timer sends what fits. */
+    c.rcv_nxt += 1460;
+    peer_send_ack(&p, &c, 100);
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    /* Those 100 octets are lost: they are sent again, with backoff. */
+    probe_advance(&p, 4 * p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    /* Acknowledged: the next 100 follow. */
+    c.rcv_nxt += 100;
+    peer_send_ack(&p, &c, 100);
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 100);
+    probe_free(&p);
+}
+
+/* Data from the peer, whose own window stays shut. */
+static void send_data_in_a_shut_window(struct probe *p, struct peer *c,
+                                       const char *text, uint32_t len)
+{
+    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, c->rcv_nxt, A | P, 0);
+    s.len = len;
+    probe_send(p, &s, text);
+    c->snd_nxt += len;
+}
+
+TEST(rfc9293_3_10_7_4_acks_sent_during_a_zero_window_probe_carry_an_acceptable_seq)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_ack(&p, &c, 0);
+    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1);             /* the probe octet, beyond the window */
+    /* The peer, window still shut, sends data. The stack's ACK must not
+     * carry the sequence number after the probe octet: with RCV.WND = 0
+     * the peer accepts only SEG.SEQ = RCV.NXT and would drop the ACK. */
+    send_data_in_a_shut_window(&p, &c, "x", 1);
+    probe_advance(&p, p.cfg.tcp.delack_us);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 0);
+    probe_free(&p);
+}
+
+TEST(rfc5961_3_2_a_rst_sent_during_a_zero_window_probe_is_at_the_peers_rcv_nxt)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_ack(&p, &c, 0);
+    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
+    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1);             /* the probe octet, beyond the window */
+    /* Closing with unread data resets: the peer takes a RST only at
+     * exactly its RCV.NXT, not after the octet it did not accept. */
+    send_data_in_a_shut_window(&p, &c, "unread", 6);
+    stack_close(p.stack, c.sock, p.now);
+    CHECK(expect_seg(&p, NULL, R | A, c.rcv_nxt, c.snd_nxt));
     probe_free(&p);
 }
