@@ -81,6 +81,10 @@ void inet_forget(int fd);
  * timeouts and epoll registrations carry over. `tracked`: fd may move
  * again (a bound socket that may yet connect). */
 int swap_in(int fd, int newfd, bool tracked);
+/* SO_RCVBUF, SO_SNDBUF and TCP_MAXSEG (stack options) set on a kernel
+ * socket that may move, and their addition to the request that moves it. */
+void preset_record(int fd, int stack_opt, int value);
+void preset_carry(int fd, struct ctl_req *req);
 /* SO_LINGER with a timeout, as this process set it: close waits. */
 void linger_hint(int fd, int seconds);
 int linger_take(int fd);

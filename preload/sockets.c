@@ -42,7 +42,8 @@ static bool movable(int fd)
 
 static void add_opt(struct ctl_req *req, int opt, int value)
 {
-    req->opts[req->nopts++] = (struct ctl_opt){ opt, value };
+    if (req->nopts < CTL_MAX_OPTS)
+        req->opts[req->nopts++] = (struct ctl_opt){ opt, value };
 }
 
 /* The options a program set on the kernel socket, for the stack's. */
@@ -65,6 +66,7 @@ static void carry_options(int fd, struct ctl_req *req)
     REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &len);
     add_opt(req, CTL_OPT_LINGER, lg.l_onoff ? lg.l_linger : -1);
     linger_hint(fd, lg.l_onoff ? lg.l_linger : 0);
+    preset_carry(fd, req);
     /* SO_RCVLOWAT is the kernel's to honour too, on our end */
 }
 

@@ -94,6 +94,8 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
         int rc = REAL(setsockopt)(fd, level, name, val, len);
         if (rc == 0 && level == SOL_SOCKET && name == SO_LINGER && len >= sizeof(struct linger))
             linger_hint(fd, ((const struct linger *)val)->l_onoff ? ((const struct linger *)val)->l_linger : 0);
+        else if (rc == 0 && val && len >= (socklen_t)sizeof(int))
+            preset_record(fd, stack_option(level, name), *(const int *)val);
         return rc;
     }
     return (int)errno_result(set_opt(&n, fd, level, name, val, len));

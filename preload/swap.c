@@ -15,6 +15,7 @@
 
 #include "fd_bits.h"
 #include "preload.h"
+#include "stack.h"
 
 #define MAX_FDS PRELOAD_MAX_FDS
 
@@ -28,6 +29,11 @@ static struct fd_bits inet_fds;
 static struct ep_rec *recs[MAX_FDS];   /* guarded by rec_lock */
 static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 static int lingers[MAX_FDS];
+/* Buffer sizes and TCP_MAXSEG set on a kernel socket before it moves (0:
+ * not set): the kernel socket cannot tell a value set from its default. */
+enum { PRESET_RCVBUF, PRESET_SNDBUF, PRESET_MAXSEG, PRESETS };
+static int presets[MAX_FDS][PRESETS];
+static const int preset_opts[PRESETS] = { STACK_OPT_RCVBUF, STACK_OPT_SNDBUF, STACK_OPT_MAXSEG };
 
 static bool tracked(int fd)
 {
@@ -63,6 +69,7 @@ void inet_mark(int fd)
         return;
     free_recs(take_recs(fd));   /* left from an fd closed behind our back */
     lingers[fd] = 0;
+    memset(presets[fd], 0, sizeof presets[fd]);
     set_tracked(fd, true);
 }
 
@@ -78,6 +85,24 @@ void linger_hint(int fd, int seconds)
 {
     if (fd >= 0 && fd < MAX_FDS)
         lingers[fd] = seconds;
+}
+
+void preset_record(int fd, int stack_opt, int value)
+{
+    if (!tracked(fd) || value <= 0)
+        return;
+    for (int i = 0; i < PRESETS; i++)
+        if (preset_opts[i] == stack_opt)
+            presets[fd][i] = value;
+}
+
+void preset_carry(int fd, struct ctl_req *req)
+{
+    if (!tracked(fd))
+        return;
+    for (int i = 0; i < PRESETS && req->nopts < CTL_MAX_OPTS; i++)
+        if (presets[fd][i])
+            req->opts[req->nopts++] = (struct ctl_opt){ preset_opts[i], presets[fd][i] };
 }
 
 int linger_take(int fd)

@@ -206,21 +206,17 @@ import socket, struct, sys
 s = socket.socket()
 s.bind((sys.argv[1], 9500))
 s.listen()
+print("listening", flush=True)
 for linger in (0, 5):
     c, _ = s.accept()
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, linger))
     c.sendall(b"bye")
     c.close()
-' "$STACK"
-    wait_until tun_ready
+' "$STACK" > "$TMP/server"
+    wait_until grep -q listening "$TMP/server"
     run nsx timeout 20 python3 -c '
-import socket, sys, time
-for _ in range(100):
-    try:
-        s = socket.create_connection((sys.argv[1], 9500), timeout=10)
-        break
-    except ConnectionRefusedError:
-        time.sleep(0.05)
+import socket, sys
+s = socket.create_connection((sys.argv[1], 9500), timeout=10)
 got = []
 try:   # the data, then the reset (Linux reads queued data first)
     while data := s.recv(10):
@@ -232,6 +228,7 @@ print("first:", *got)
 s = socket.create_connection((sys.argv[1], 9500), timeout=10)
 print("second:", s.recv(10), s.recv(10))
 ' "$STACK"
+    echo "$output"
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = "first: b'bye' reset" ]
     [ "${lines[1]}" = "second: b'bye' b''" ]

@@ -14,6 +14,20 @@ host, port = sys.argv[1], int(sys.argv[2])
 
 
 
+# options set before connect reach the stack's socket
+pre = socket.socket()
+pre.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+pre.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)
+pre.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1000)
+pre.connect((host, port))
+check("SO_RCVBUF set before connect is kept (doubled)",
+      pre.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 131072)
+check("SO_SNDBUF set before connect is kept (doubled)",
+      pre.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) == 65536)
+check("TCP_MAXSEG set before connect limits the MSS",
+      0 < pre.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG) <= 1000)
+pre.close()
+
 s = socket.create_connection((host, port), timeout=10)
 s.settimeout(None)
 check("SO_TYPE is SOCK_STREAM", s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_STREAM)
