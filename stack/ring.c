@@ -33,6 +33,11 @@ static uint32_t ring_pos(const struct ring *r, uint32_t offset)
 void ring_view(const struct ring *r, uint32_t offset, uint32_t len,
                const uint8_t *base[2], uint32_t piece_len[2])
 {
+    if (!r->buf) {   /* freed (TIME-WAIT): nothing to show */
+        base[0] = base[1] = NULL;
+        piece_len[0] = piece_len[1] = 0;
+        return;
+    }
     uint32_t pos = ring_pos(r, offset);
     uint32_t first = r->cap - pos < len ? r->cap - pos : len;
     base[0] = r->buf + pos;

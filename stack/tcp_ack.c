@@ -3,11 +3,20 @@
  * recovery (RFC 5681 3.2, RFC 6582). */
 #include "tcp_internal.h"
 
+/* The round trip of the segment timed since rtt_start. The caller's
+ * clock may be read before the send it answers was (a batch of events
+ * handled with one reading): 0 then, never a wrapped-around huge sample
+ * (which made the RTO 120 s). */
+static uint64_t timed_rtt(const struct tcp_conn *c, uint64_t now)
+{
+    return now > c->rtt_start ? now - c->rtt_start : 0;
+}
+
 /* Our SYN is acknowledged: the RTT sample it may give and SND.UNA. */
 static void syn_acked(struct tcp_conn *c, uint64_t now)
 {
     if (c->rtt_timing)
-        tcp_rtt_sample(c, now - c->rtt_start);
+        tcp_rtt_sample(c, timed_rtt(c, now));
     c->rtt_timing = false;
     c->snd_una = c->iss + 1;
 }
@@ -23,7 +32,7 @@ static void rtt_from_ack(struct tcp_conn *c, const struct tcp_segment *seg,
 {
     if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
         /* RFC 6298 3: the timed segment is acknowledged */
-        tcp_rtt_sample(c, now - c->rtt_start);
+        tcp_rtt_sample(c, timed_rtt(c, now));
         c->rtt_timing = false;
     } else if (c->backoff && c->ts_on && seg->opt.has_ts && seg->opt.ts_ecr &&
                seq_ge(seg->opt.ts_ecr, c->rexmit_tsval)) {

@@ -87,6 +87,7 @@ static void reply(struct client *c, const struct ctl_rep *rep, int fd)
         struct cmsghdr h;
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
+    memset(&u, 0, sizeof u);   /* no daemon memory in the padding */
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
     if (fd >= 0) {
         m.msg_control = u.buf;

@@ -210,9 +210,9 @@ int daemon_run(struct daemon *d)
             daemon_log(d, LOG_ERROR, "epoll: %s", strerror(errno));
             return 1;
         }
-        now = daemon_now();
+        /* a fresh reading per event: one may send what the next answers */
         for (int i = 0; i < n; i++)
-            dispatch(d, &evs[i], now);
+            dispatch(d, &evs[i], daemon_now());
         d->worked = n > 0;
     }
 }

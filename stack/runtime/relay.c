@@ -387,12 +387,16 @@ static void service_bound(struct daemon *d, struct rsock *r)
         if (!r->writable)
             return;
         const struct tcp_conn *c = stack_sock_conn(s, r->pending->k);
-        struct ctl_accepted acc = { .raddr = c->ep.raddr, .rport = c->ep.rport };
+        struct ctl_accepted acc;
+        memset(&acc, 0, sizeof acc);   /* no daemon memory in the padding */
+        acc.raddr = c->ep.raddr;
+        acc.rport = c->ep.rport;
         struct iovec iov = { &acc, sizeof acc };
         union {
             struct cmsghdr h;
             char buf[CMSG_SPACE(sizeof(int))];
         } u;
+        memset(&u, 0, sizeof u);
         struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
                             .msg_controllen = sizeof u.buf };
         struct cmsghdr *cm = CMSG_FIRSTHDR(&m);

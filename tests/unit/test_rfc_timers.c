@@ -854,3 +854,25 @@ TEST(rfc5961_3_2_a_rst_sent_during_a_zero_window_probe_is_at_the_peers_rcv_nxt)
     CHECK(expect_seg(&p, NULL, R | A, c.rcv_nxt, c.snd_nxt));
     probe_free(&p);
 }
+
+/* The daemon handled a batch of events with one clock reading: a connect
+ * early in the batch sent its SYN at a later reading than the one the
+ * SYN-ACK further on was processed with. The sample wrapped around to
+ * 2^64 microseconds and made the RTO 120 s. */
+TEST(rfc6298_2_an_answer_processed_at_an_earlier_reading_gives_no_huge_rtt)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    p.now = 10000000;
+    struct sock *k;
+    stack_socket(p.stack, &k);
+    CHECK_EQ(stack_connect(p.stack, k, PROBE_PEER_ADDR, 80, p.now + 50), -EINPROGRESS);
+    struct tcp_segment syn, synack;
+    CHECK(probe_recv(&p, &syn));
+    synack = seg_make(80, syn.sport, 5000, syn.seq + 1, TCP_SYN | TCP_ACK, 65535);
+    probe_send(&p, &synack, NULL);    /* at p.now: 50 us "before" the SYN */
+    const struct tcp_conn *c = stack_sock_conn(p.stack, k);
+    CHECK_EQ(c->state, TCP_ESTABLISHED);
+    CHECK(c->rto_us <= 1000000);
+    probe_free(&p);
+}
