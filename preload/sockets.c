@@ -58,6 +58,8 @@ static void carry_options(int fd, struct ctl_req *req)
         { IPPROTO_TCP, TCP_KEEPINTVL, STACK_OPT_KEEPINTVL },
         { IPPROTO_TCP, TCP_KEEPCNT, STACK_OPT_KEEPCNT },
         { IPPROTO_TCP, TCP_CORK, STACK_OPT_CORK },
+        { IPPROTO_IP, IP_TOS, STACK_OPT_TOS },
+        { IPPROTO_IP, IP_TTL, STACK_OPT_TTL },
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         add_opt(req, map[i].opt, kernel_int_opt(fd, map[i].level, map[i].name));

@@ -5,6 +5,7 @@
  * to honour on the fd itself, which is where blocking happens. */
 #include <errno.h>
 #include <linux/sockios.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <string.h>
@@ -39,6 +40,12 @@ static int stack_option(int level, int name)
         case SO_RCVBUF: return STACK_OPT_RCVBUF;
         case SO_RCVLOWAT: return STACK_OPT_RCVLOWAT;
         case SO_LINGER: return CTL_OPT_LINGER;
+        case SO_BINDTODEVICE: return STACK_OPT_BOUND_DEVICE;
+        }
+    } else if (level == IPPROTO_IP) {
+        switch (name) {
+        case IP_TOS: return STACK_OPT_TOS;
+        case IP_TTL: return STACK_OPT_TTL;
         }
     } else if (level == IPPROTO_TCP) {
         switch (name) {
@@ -71,6 +78,16 @@ static int set_opt(const struct sockname *n, int fd, int level, int name, const 
         memcpy(&lg, val, sizeof lg);
         v = lg.l_onoff ? lg.l_linger : -1;
         linger_hint(fd, lg.l_onoff ? lg.l_linger : 0);
+    } else if (opt == STACK_OPT_BOUND_DEVICE) {
+        /* a device name; "" unbinds. The stack has one device: another
+         * name is one it has not (Linux: ENODEV for an unknown device) */
+        char dev[IFNAMSIZ] = "";
+        if (len > 0 && !val)
+            return -EFAULT;
+        memcpy(dev, val, len < sizeof dev - 1 ? len : sizeof dev - 1);
+        if (dev[0] && strcmp(dev, n->dev))
+            return -ENODEV;
+        v = dev[0] != 0;
     } else {
         if (!val || len < (socklen_t)sizeof(int))
             return -EINVAL;
@@ -144,6 +161,10 @@ static int get_opt(const struct sockname *n, int fd, int level, int name, void *
     if (opt == CTL_OPT_LINGER) {
         struct linger lg = { .l_onoff = v >= 0, .l_linger = v >= 0 ? v : 0 };
         return put_opt(val, len, &lg, sizeof lg);
+    }
+    if (opt == STACK_OPT_BOUND_DEVICE) {   /* the name, "" when unbound */
+        const char *dev = v ? n->dev : "";
+        return put_opt(val, len, dev, (socklen_t)strlen(dev) + (v ? 1 : 0));
     }
     if (opt == STACK_OPT_SNDBUF || opt == STACK_OPT_RCVBUF)
         v *= BUF_FACTOR;

@@ -62,7 +62,7 @@ size_t icmp_build_echo_reply(uint8_t *buf, size_t cap, uint32_t src, uint32_t ds
     size_t len = ICMP_HDR_LEN + req->data_len;
     if (IPV4_HDR_LEN + len > cap || IPV4_HDR_LEN + len > 65535)
         return 0;
-    ipv4_build_header(buf, src, dst, IPPROTO_ICMP_, ip_id, (uint16_t)len);
+    ipv4_build_header(buf, src, dst, IPPROTO_ICMP_, ip_id, (uint16_t)len, 0, 0);
     uint8_t *m = buf + IPV4_HDR_LEN;
     m[0] = ICMP_ECHO_REPLY;
     m[1] = 0;

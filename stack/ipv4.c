@@ -5,7 +5,6 @@
 #define IP_FLAG_MF 0x2000
 #define IP_FLAG_DF 0x4000
 #define IP_FRAG_OFFSET 0x1fff
-#define IP_TTL 64
 
 /* RFC 1122 3.2.1.3: a source address that names no single host: 0 (this
  * host, only for a host that does not know its address yet), limited
@@ -53,15 +52,15 @@ enum drop_reason ipv4_parse(const uint8_t *pkt, size_t len, struct ipv4_packet *
     return DROP_NONE;
 }
 
-void ipv4_build_header(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
-                       uint16_t id, uint16_t payload_len)
+void ipv4_build_header(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id,
+                       uint16_t payload_len, uint8_t tos, uint8_t ttl)
 {
     buf[0] = 0x45;                  /* version 4, IHL 5 */
-    buf[1] = 0;
+    buf[1] = tos;
     put_be16(buf + 2, (uint16_t)(IPV4_HDR_LEN + payload_len));
     put_be16(buf + 4, id);
     put_be16(buf + 6, IP_FLAG_DF);  /* RFC 1191: path MTU discovery */
-    buf[8] = IP_TTL;
+    buf[8] = ttl ? ttl : IP_DEFAULT_TTL;
     buf[9] = proto;
     put_be16(buf + 10, 0);
     put_be32(buf + 12, src);

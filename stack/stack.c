@@ -254,6 +254,8 @@ int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
     c->ka_cnt = k->opts.ka_cnt;
     c->mss_clamp = k->opts.maxseg;
     c->cork = k->opts.cork;
+    c->ip_tos = k->opts.tos;
+    c->ip_ttl = k->opts.ttl;
     return 0;
 }
 

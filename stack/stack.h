@@ -142,6 +142,9 @@ enum stack_opt {
     STACK_OPT_MAXSEG,       /* MSS limit for connections not yet open; 0 = none */
     STACK_OPT_CORK,         /* TCP_CORK */
     STACK_OPT_RCVLOWAT,     /* SO_RCVLOWAT: POLLIN from this many bytes */
+    STACK_OPT_TOS,          /* IP_TOS: the IP header's type of service */
+    STACK_OPT_TTL,          /* IP_TTL: 1..255, -1 the default (64) */
+    STACK_OPT_BOUND_DEVICE, /* SO_BINDTODEVICE to the stack's device: 0/1 */
 };
 /* -EINVAL for a bad value. Buffer sizes apply to a connection not yet
  * established and to connections later accepted from a listener. */

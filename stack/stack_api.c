@@ -388,6 +388,22 @@ int stack_setopt(struct stack *s, struct sock *k, enum stack_opt opt, int value,
             tcp_set_cork(&k->conn, o->cork, now);
         sock_settle(s, k);
         return 0;
+    case STACK_OPT_TOS:
+        /* Linux (do_ip_setsockopt): for TCP the ECN bits stay the stack's */
+        o->tos = (uint8_t)(value & ~IP_ECN_MASK);
+        if (k->kind == SOCK_CONN)
+            k->conn.ip_tos = o->tos;
+        return 0;
+    case STACK_OPT_TTL:
+        if (value != -1 && (value < 1 || value > 255))
+            return -EINVAL;
+        o->ttl = value == -1 ? 0 : (uint8_t)value;
+        if (k->kind == SOCK_CONN)
+            k->conn.ip_ttl = o->ttl;
+        return 0;
+    case STACK_OPT_BOUND_DEVICE:
+        o->bound_device = value != 0;
+        return 0;
     case STACK_OPT_RCVLOWAT:
         /* Linux (sock_setsockopt): negative means INT_MAX, 0 means 1 */
         o->rcvlowat = value < 0 ? INT32_MAX : value == 0 ? 1 : (uint32_t)value;
@@ -431,6 +447,9 @@ int stack_getopt(struct stack *s, struct sock *k, enum stack_opt opt, int *value
     case STACK_OPT_MAXSEG: *value = o->maxseg; return 0;
     case STACK_OPT_CORK: *value = o->cork; return 0;
     case STACK_OPT_RCVLOWAT: *value = (int)o->rcvlowat; return 0;
+    case STACK_OPT_TOS: *value = o->tos; return 0;
+    case STACK_OPT_BOUND_DEVICE: *value = o->bound_device; return 0;
+    case STACK_OPT_TTL: *value = o->ttl ? o->ttl : IP_DEFAULT_TTL; return 0;
     default: return -ENOPROTOOPT;
     }
 }

@@ -28,6 +28,8 @@ struct sock_opts {
     uint16_t maxseg;             /* TCP_MAXSEG, 0 = none */
     bool cork;                   /* TCP_CORK */
     uint32_t rcvlowat;           /* SO_RCVLOWAT, at least 1 */
+    uint8_t tos, ttl;            /* IP_TOS, IP_TTL (0: the default) */
+    bool bound_device;           /* SO_BINDTODEVICE (to the only device) */
 };
 
 struct sock {

@@ -95,6 +95,7 @@ struct tcp_conn {
     uint16_t snd_mss;       /* payload per segment: peer's MSS, our MTU,
                                less the timestamp option */
     uint16_t mss_clamp;     /* the user's limit (TCP_MAXSEG), 0 = none */
+    uint8_t ip_tos, ip_ttl; /* for the IP header (IP_TOS, IP_TTL; TTL 0: default) */
     bool ws_on;             /* RFC 7323 2.2: both SYNs offered scaling */
     uint8_t snd_wscale, rcv_wscale;  /* RFC 7323 2: shift counts */
 

@@ -42,6 +42,7 @@ static void emit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len,
     struct tcp_host *h = c->host;
     struct tcp_segment seg = {
         .sport = c->ep.lport, .dport = c->ep.rport, .seq = seq, .flags = flags,
+        .ip_tos = c->ip_tos, .ip_ttl = c->ip_ttl,
     };
     if (!(flags & TCP_RST))
         seg.wnd = advertise_window(c, flags & TCP_SYN);

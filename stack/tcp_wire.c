@@ -159,7 +159,8 @@ size_t tcp_build_packet(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
     size_t seg_len = hl + tcp_payload_len(payload);
     if (IPV4_HDR_LEN + seg_len > cap || IPV4_HDR_LEN + seg_len > 65535)
         return 0;
-    ipv4_build_header(buf, src, dst, IPPROTO_TCP_, ip_id, (uint16_t)seg_len);
+    ipv4_build_header(buf, src, dst, IPPROTO_TCP_, ip_id, (uint16_t)seg_len, seg->ip_tos,
+                      seg->ip_ttl);
     uint8_t *t = buf + IPV4_HDR_LEN;
     put_be16(t, seg->sport);
     put_be16(t + 2, seg->dport);

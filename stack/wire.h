@@ -67,9 +67,12 @@ struct ipv4_packet {
  * destination address (the stack does). */
 enum drop_reason ipv4_parse(const uint8_t *pkt, size_t len,
                             struct ipv4_packet *out);
-/* Writes a 20-byte header (no options, DF set, TTL 64) with its checksum. */
-void ipv4_build_header(uint8_t *buf, uint32_t src, uint32_t dst,
-                       uint8_t proto, uint16_t id, uint16_t payload_len);
+#define IP_DEFAULT_TTL 64   /* Linux's net.ipv4.ip_default_ttl */
+#define IP_ECN_MASK 3       /* RFC 3168 5: the TOS field's low two bits */
+/* Writes a 20-byte header (no options, DF set) with its checksum; TTL 0
+ * means IP_DEFAULT_TTL. */
+void ipv4_build_header(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id,
+                       uint16_t payload_len, uint8_t tos, uint8_t ttl);
 
 /* ---- TCP (RFC 9293, RFC 7323, RFC 2018) ---- */
 #define TCP_HDR_LEN 20
@@ -101,6 +104,7 @@ struct tcp_segment {
     struct tcp_options opt;
     const uint8_t *data;
     uint32_t len;
+    uint8_t ip_tos, ip_ttl;      /* sent: the IP header's (TTL 0: the default) */
 };
 
 /* Parses a TCP segment carried in IPv4 from src to dst; verifies the

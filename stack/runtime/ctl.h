@@ -12,7 +12,7 @@
 #include <sys/un.h>
 
 #define CTL_VERSION 1
-#define CTL_MAX_OPTS 12
+#define CTL_MAX_OPTS 16
 
 enum ctl_op {
     CTL_HELLO = 1,  /* -> rep.hello: the network the daemon serves */

@@ -44,7 +44,7 @@ static size_t wrap(uint8_t *pkt, const uint8_t *data, size_t size, uint8_t proto
 {
     if (size > 1500 - IPV4_HDR_LEN)
         size = 1500 - IPV4_HDR_LEN;
-    ipv4_build_header(pkt, PEER_ADDR, STACK_ADDR, proto, 1, (uint16_t)size);
+    ipv4_build_header(pkt, PEER_ADDR, STACK_ADDR, proto, 1, (uint16_t)size, 0, 0);
     uint8_t *t = pkt + IPV4_HDR_LEN;
     memcpy(t, data, size);
     size_t at = proto == IPPROTO_TCP_ ? 16 : 2;   /* the checksum field */

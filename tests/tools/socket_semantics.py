@@ -38,6 +38,19 @@ s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 check("TCP_NODELAY reads back", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
 check("SO_RCVBUF reads back doubled", s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 131072)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x10)   # as ssh does
+check("IP_TOS reads back", s.getsockopt(socket.IPPROTO_IP, socket.IP_TOS) == 0x10)
+check("IP_TTL is 64 by default", s.getsockopt(socket.IPPROTO_IP, socket.IP_TTL) == 64)
+check("SO_BINDTODEVICE is empty while unbound (as sshd asks)",
+      s.getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16) == b"")
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"tun0")
+check("SO_BINDTODEVICE to the stack's device reads back",
+      s.getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16) == b"tun0\0")
+try:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"nosuchdev0")
+    check("SO_BINDTODEVICE to another device is ENODEV", False)
+except OSError as e:
+    check("SO_BINDTODEVICE to another device is ENODEV", e.errno == errno.ENODEV)
 try:
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"cubic")
     check("an unsupported option is ENOPROTOOPT", False)

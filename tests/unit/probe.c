@@ -95,6 +95,8 @@ bool probe_recv(struct probe *p, struct tcp_segment *seg)
             continue;
         memcpy(p->rx_data, seg->data, seg->len);
         seg->data = p->rx_data;
+        p->rx_tos = ip.tos;
+        p->rx_ttl = ip.ttl;
         return true;
     }
 }

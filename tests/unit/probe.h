@@ -19,6 +19,7 @@ struct probe {
     struct stack *stack;
     uint16_t ip_id;
     uint8_t rx_data[65536];     /* payload of the last received segment */
+    uint8_t rx_tos, rx_ttl;     /* and its IP header's TOS and TTL */
 };
 
 /* The remote side of one connection, as the test tracks it. */

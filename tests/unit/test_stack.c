@@ -275,7 +275,7 @@ TEST(rfc1122_3_2_2_6_echo_request_gets_echo_reply)
     icmp[2] = (uint8_t)(ck >> 8);
     icmp[3] = (uint8_t)ck;
     ipv4_build_header(pkt, PROBE_PEER_ADDR, PROBE_STACK_ADDR, IPPROTO_ICMP_, 1,
-                      (uint16_t)icmp_len);
+                      (uint16_t)icmp_len, 0, 0);
     p.wire->send(p.wire, pkt, IPV4_HDR_LEN + icmp_len);
     stack_receive(p.stack, p.now);
     uint8_t reply[128];
@@ -303,7 +303,7 @@ static void send_icmp_error(struct probe *p, uint8_t type, uint8_t code,
     icmp[0] = type;
     icmp[1] = code;
     uint8_t *quoted = icmp + 8;
-    ipv4_build_header(quoted, PROBE_STACK_ADDR, PROBE_PEER_ADDR, IPPROTO_TCP_, 0, 20);
+    ipv4_build_header(quoted, PROBE_STACK_ADDR, PROBE_PEER_ADDR, IPPROTO_TCP_, 0, 20, 0, 0);
     uint8_t *th = quoted + IPV4_HDR_LEN;
     th[0] = (uint8_t)(seg->sport >> 8); th[1] = (uint8_t)seg->sport;
     th[2] = (uint8_t)(seg->dport >> 8); th[3] = (uint8_t)seg->dport;
@@ -314,7 +314,7 @@ static void send_icmp_error(struct probe *p, uint8_t type, uint8_t code,
     icmp[2] = (uint8_t)(ck >> 8);
     icmp[3] = (uint8_t)ck;
     ipv4_build_header(pkt, PROBE_PEER_ADDR, PROBE_STACK_ADDR, IPPROTO_ICMP_, 2,
-                      (uint16_t)icmp_len);
+                      (uint16_t)icmp_len, 0, 0);
     p->wire->send(p->wire, pkt, IPV4_HDR_LEN + icmp_len);
     stack_receive(p->stack, p->now);
 }
@@ -720,5 +720,34 @@ TEST(stack_time_wait_keeps_no_send_buffer_and_frees_the_receive_buffer_once_read
     CHECK(expect_seg(&p, &seg, TCP_ACK, c.rcv_nxt, c.snd_nxt));
     CHECK(wnd > 0);
     CHECK_EQ(seg.wnd, wnd);
+    probe_free(&p);
+}
+
+TEST(linux_ip_tos_and_ip_ttl_go_into_the_ip_header_of_every_segment)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    /* Linux: for TCP the ECN bits of IP_TOS stay the stack's (none) */
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_TOS, 0x13, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_TTL, 5, p.now), 0);
+    CHECK_EQ(stack_send(p.stack, c.sock, "x", 1, p.now), 1);
+    struct tcp_segment seg;
+    CHECK(probe_recv(&p, &seg));
+    CHECK_EQ(p.rx_tos, 0x10);
+    CHECK_EQ(p.rx_ttl, 5);
+    int v;
+    CHECK_EQ(stack_getopt(p.stack, c.sock, STACK_OPT_TOS, &v), 0);
+    CHECK_EQ(v, 0x10);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_TTL, 0, p.now), -EINVAL);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_TTL, -1, p.now), 0);
+    CHECK_EQ(stack_getopt(p.stack, c.sock, STACK_OPT_TTL, &v), 0);
+    CHECK_EQ(v, 64);
+    c.rcv_nxt += 1;
+    peer_send_data(&p, &c, "y", 1, TCP_PSH);
+    probe_advance(&p, 500000);
+    CHECK(probe_recv(&p, &seg));
+    CHECK_EQ(p.rx_ttl, 64);
     probe_free(&p);
 }

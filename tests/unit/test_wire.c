@@ -114,7 +114,7 @@ TEST(rfc791_ipv4_build_parse_round_trip)
 {
     uint8_t pkt[64];
     memset(pkt, 0xee, sizeof pkt);
-    ipv4_build_header(pkt, A1, A2, IPPROTO_TCP_, 0xbeef, 20);
+    ipv4_build_header(pkt, A1, A2, IPPROTO_TCP_, 0xbeef, 20, 0, 0);
     CHECK_EQ(pkt[0], 0x45);
     CHECK_EQ(get_be16(pkt + 6), 0x4000);   /* DF, offset 0 */
     struct ipv4_packet ip;
@@ -132,7 +132,7 @@ TEST(rfc791_ipv4_build_parse_round_trip)
 TEST(rfc791_ipv4_checks_and_skips_options)
 {
     uint8_t pkt[64] = { 0 };
-    ipv4_build_header(pkt, A1, A2, IPPROTO_ICMP_, 9, 8);
+    ipv4_build_header(pkt, A1, A2, IPPROTO_ICMP_, 9, 8, 0, 0);
     struct ipv4_packet ip;
     CHECK_EQ(ipv4_parse(pkt, 28, &ip), DROP_NONE);
     CHECK_EQ(ip.payload_len, 8);
@@ -158,7 +158,7 @@ TEST(rfc791_ipv4_checks_and_skips_options)
 TEST(rfc791_ipv4_every_drop_reason)
 {
     uint8_t good[40] = { 0 }, p[40];
-    ipv4_build_header(good, A1, A2, IPPROTO_TCP_, 1, 20);
+    ipv4_build_header(good, A1, A2, IPPROTO_TCP_, 1, 20, 0, 0);
     struct ipv4_packet ip;
 #define MUTATED(edit) (memcpy(p, good, sizeof p), (edit), reseal_ip(p), ipv4_parse(p, 40, &ip))
     CHECK_EQ(ipv4_parse(good, 40, &ip), DROP_NONE);
@@ -458,7 +458,7 @@ static size_t icmp_error(uint8_t *m, uint8_t type, uint8_t code, size_t quoted)
     m[0] = type;
     m[1] = code;
     put_be16(m + 6, 1500);
-    ipv4_build_header(m + 8, A2, A1, IPPROTO_TCP_, 1, 20);
+    ipv4_build_header(m + 8, A2, A1, IPPROTO_TCP_, 1, 20, 0, 0);
     uint8_t *t = m + 8 + 20;
     put_be16(t, 40000);
     put_be16(t + 2, 80);
