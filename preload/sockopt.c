@@ -65,9 +65,24 @@ static bool is_timeout(int level, int name)
     return level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO);
 }
 
+/* TCP_CONGESTION: the stack has NewReno, which Linux calls "reno". */
+#define CONGESTION_NAME "reno"
+
+static int set_congestion(const void *val, socklen_t len)
+{
+    char name[16] = "";   /* Linux: TCP_CA_NAME_MAX */
+    if (len > 0 && !val)
+        return -EFAULT;
+    memcpy(name, val, len < sizeof name - 1 ? len : sizeof name - 1);
+    /* Linux (tcp_set_congestion_control): ENOENT for an algorithm it lacks */
+    return strcmp(name, CONGESTION_NAME) ? -ENOENT : 0;
+}
+
 static int set_opt(const struct sockname *n, int fd, int level, int name, const void *val,
                    socklen_t len)
 {
+    if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+        return set_congestion(val, len);
     int opt = stack_option(level, name), v;
     if (opt < 0)
         return -ENOPROTOOPT;
@@ -144,6 +159,8 @@ static int get_opt(const struct sockname *n, int fd, int level, int name, void *
                 return rc;
             return put_opt(val, len, &st.listening, sizeof st.listening);
         }
+    } else if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+        return put_opt(val, len, CONGESTION_NAME, sizeof CONGESTION_NAME);
     } else if (level == IPPROTO_TCP && (name == TCP_INFO || name == TCP_MAXSEG)) {
         if ((rc = status(n, fd, &st)) < 0)
             return rc;

@@ -51,8 +51,16 @@ try:
     check("SO_BINDTODEVICE to another device is ENODEV", False)
 except OSError as e:
     check("SO_BINDTODEVICE to another device is ENODEV", e.errno == errno.ENODEV)
+check("TCP_CONGESTION names the stack's algorithm",
+      s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0") == b"reno")
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"reno")
 try:
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"cubic")
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"nosuchcc")
+    check("TCP_CONGESTION with an algorithm the stack lacks is ENOENT", False)
+except OSError as e:
+    check("TCP_CONGESTION with an algorithm the stack lacks is ENOENT", e.errno == errno.ENOENT)
+try:
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, 1000)   # not yet the stack's
     check("an unsupported option is ENOPROTOOPT", False)
 except OSError as e:
     check("an unsupported option is ENOPROTOOPT", e.errno == errno.ENOPROTOOPT)
