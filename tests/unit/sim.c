@@ -43,7 +43,7 @@ bool sim_step(struct sim *w)
         stack_receive(w->stack[i], w->now);
         stack_timers(w->stack[i], w->now);
     }
-    uint64_t next = link_mem_next_delivery(w->link);
+    uint64_t next = earliest(link_mem_next_delivery(w->link), w->wake_at);
     for (int i = 0; i < 2; i++)
         next = earliest(next, stack_next_deadline(w->stack[i]));
     if (!next)

@@ -10,6 +10,7 @@
 
 struct sim {
     uint64_t now;
+    uint64_t wake_at;           /* the application's own deadline, 0: none */
     struct link_mem *link;
     struct stack *stack[2];
 };
@@ -20,8 +21,8 @@ bool sim_init(struct sim *w, const struct link_mem_impair *imp,
               void (*tweak)(struct stack_config *cfg));
 void sim_free(struct sim *w);
 /* Delivers the packets that are due and fires the timers that are due,
- * then moves the clock to the next event. False when nothing is pending
- * (no packet in flight, no timer armed). */
+ * then moves the clock to the next event (wake_at is one). False when
+ * nothing is pending (no packet in flight, no timer armed, no wake_at). */
 bool sim_step(struct sim *w);
 
 #endif

@@ -2,7 +2,10 @@
  * delays packets, seeded: every seed runs 50 connections at once, one of
  * them moving 1 MiB each way and the others up to 64 KiB each way. Every
  * byte must arrive exactly once and in order, every connection must end
- * with a clean close on both sides, and nothing may be left behind. */
+ * with a clean close on both sides, and nothing may be left behind. The
+ * slow-reader seeds do the same with small receive buffers and readers
+ * that stop reading for a while, again and again: zero windows, probed
+ * while data flows the other way. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include "test.h"
 
 #define SIM_SEEDS 200
+#define SIM_SLOW_READER_SEEDS 40
 #define SIM_CONNS 50
 #define SIM_PORT 80
 #define BULK_BYTES (1u << 20)
@@ -26,6 +30,8 @@ struct app_end {
     int side;                   /* the stack it lives on */
     uint64_t to_send, sent, received, expect;
     uint32_t tx_salt, rx_salt;  /* pattern of what it sends / receives */
+    uint64_t pause_at;          /* a slow reader pauses once it received this */
+    uint64_t resume_at;         /* ...and reads again at this time; 0: reading */
     bool shut, eof, closed, ready;
     int error;
 };
@@ -35,6 +41,7 @@ struct app {
     struct sock *listener;
     struct app_end ends[2 * SIM_CONNS];   /* [2i] client, [2i+1] server */
     unsigned accepted;
+    uint64_t pause_every, pause_us;  /* slow readers; pause_every 0: none */
     bool any_ready, listener_ready;
     char failure[256];
 };
@@ -96,7 +103,12 @@ static void end_recv(struct app *a, struct app_end *e)
 {
     struct stack *st = a->w.stack[e->side];
     uint8_t buf[16384];
-    while (!e->eof) {
+    while (!e->eof && !e->resume_at) {
+        if (a->pause_every && e->received >= e->pause_at) {
+            e->pause_at += a->pause_every;
+            e->resume_at = a->w.now + a->pause_us;
+            return;
+        }
         ssize_t r = stack_recv(st, e->k, buf, sizeof buf, 0, a->w.now);
         if (r == -EAGAIN)
             return;
@@ -190,6 +202,26 @@ static void app_progress(struct app *a)
     }
 }
 
+/* Slow readers whose pause is over read again; the end of the next pause
+ * is an event of the simulation. True if one resumed. */
+static bool wake_readers(struct app *a)
+{
+    bool resumed = false;
+    a->w.wake_at = 0;
+    for (unsigned i = 0; i < 2 * SIM_CONNS; i++) {
+        struct app_end *e = &a->ends[i];
+        if (!e->resume_at)
+            continue;
+        if (e->resume_at <= a->w.now) {
+            e->resume_at = 0;
+            e->ready = a->any_ready = resumed = true;
+        } else if (!a->w.wake_at || e->resume_at < a->w.wake_at) {
+            a->w.wake_at = e->resume_at;
+        }
+    }
+    return resumed;
+}
+
 /* Seed 0 has a perfect link; the others draw loss 0-20% and the rest. */
 static struct link_mem_impair impairments(uint64_t seed)
 {
@@ -213,13 +245,28 @@ static void sim_tweak(struct stack_config *cfg)
     cfg->tcp.syn_retries = 12;      /* 20% loss each way must not time out */
 }
 
-static void run_seed(uint64_t seed)
+/* Receive buffers of 16 KiB: a reader that pauses soon shuts its window. */
+static void sim_slow_reader_tweak(struct stack_config *cfg)
+{
+    sim_tweak(cfg);
+    cfg->tcp.rcvbuf = 16 * 1024;
+}
+
+static void run(uint64_t seed, bool slow_readers)
 {
     static struct app a;
     memset(&a, 0, sizeof a);
-    test_context("replay: build/unit_tests sim_seed_%03llu", (unsigned long long)seed);
+    test_context("replay: build/unit_tests %s_%03llu",
+                 slow_readers ? "sim_slow_reader_seed" : "sim_seed",
+                 (unsigned long long)seed);
     struct link_mem_impair imp = impairments(seed);
-    CHECK(sim_init(&a.w, &imp, sim_tweak));
+    if (slow_readers) {
+        /* every 4-64 KiB read, a pause of 0.1-30 s */
+        uint64_t r = seed ^ 0x510e;
+        a.pause_every = 4096 + rng_next(&r) % (60 * 1024);
+        a.pause_us = 100000 + rng_next(&r) % 29900000;
+    }
+    CHECK(sim_init(&a.w, &imp, slow_readers ? sim_slow_reader_tweak : sim_tweak));
     for (int i = 0; i < 2; i++)
         stack_set_notify(a.w.stack[i], on_ready, &a);
 
@@ -233,9 +280,11 @@ static void run_seed(uint64_t seed)
         uint64_t up = i == 0 ? BULK_BYTES : rng_next(&r) % SMALL_MAX;
         uint64_t down = i == 0 ? BULK_BYTES : rng_next(&r) % SMALL_MAX;
         *c = (struct app_end){ .side = 0, .to_send = up, .expect = down,
-                               .tx_salt = 2 * i, .rx_salt = 2 * i + 1 };
+                               .tx_salt = 2 * i, .rx_salt = 2 * i + 1,
+                               .pause_at = a.pause_every };
         *s = (struct app_end){ .side = 1, .to_send = down, .expect = up,
-                               .tx_salt = 2 * i + 1, .rx_salt = 2 * i };
+                               .tx_salt = 2 * i + 1, .rx_salt = 2 * i,
+                               .pause_at = a.pause_every };
         CHECK_EQ(stack_socket(a.w.stack[0], &c->k), 0);
         stack_sock_set_user(c->k, c);
         CHECK_EQ(stack_connect(a.w.stack[0], c->k, SIM_ADDR(1), SIM_PORT, a.w.now),
@@ -245,6 +294,8 @@ static void run_seed(uint64_t seed)
     uint64_t start = a.w.now;
     while (!a.failure[0] && a.w.now - start < VIRTUAL_LIMIT_US) {
         app_progress(&a);
+        if (wake_readers(&a))
+            continue;
         /* idle, and nothing the application could act on: done */
         if (!sim_step(&a.w) && !a.any_ready)
             break;
@@ -271,14 +322,28 @@ static void run_seed(uint64_t seed)
     sim_free(&a.w);
 }
 
-static struct test_case seed_cases[SIM_SEEDS];
-static char seed_names[SIM_SEEDS][24];
+static void run_seed(uint64_t seed)
+{
+    run(seed, false);
+}
+
+static void run_slow_reader_seed(uint64_t seed)
+{
+    run(seed, true);
+}
+
+static struct test_case seed_cases[SIM_SEEDS + SIM_SLOW_READER_SEEDS];
+static char seed_names[SIM_SEEDS + SIM_SLOW_READER_SEEDS][32];
 
 __attribute__((constructor)) static void register_seeds(void)
 {
-    for (unsigned i = 0; i < SIM_SEEDS; i++) {
-        snprintf(seed_names[i], sizeof seed_names[i], "sim_seed_%03u", i);
-        seed_cases[i] = (struct test_case){ seed_names[i], run_seed, i, NULL };
+    for (unsigned i = 0; i < SIM_SEEDS + SIM_SLOW_READER_SEEDS; i++) {
+        bool slow = i >= SIM_SEEDS;
+        unsigned seed = slow ? i - SIM_SEEDS : i;
+        snprintf(seed_names[i], sizeof seed_names[i], "%s_%03u",
+                 slow ? "sim_slow_reader_seed" : "sim_seed", seed);
+        seed_cases[i] = (struct test_case){
+            seed_names[i], slow ? run_slow_reader_seed : run_seed, seed, NULL };
         test_register(&seed_cases[i]);
     }
 }
