@@ -58,6 +58,7 @@ static void carry_options(int fd, struct ctl_req *req)
         { IPPROTO_TCP, TCP_KEEPINTVL, STACK_OPT_KEEPINTVL },
         { IPPROTO_TCP, TCP_KEEPCNT, STACK_OPT_KEEPCNT },
         { IPPROTO_TCP, TCP_CORK, STACK_OPT_CORK },
+        { IPPROTO_TCP, TCP_USER_TIMEOUT, STACK_OPT_USER_TIMEOUT },
         { IPPROTO_IP, IP_TOS, STACK_OPT_TOS },
         { IPPROTO_IP, IP_TTL, STACK_OPT_TTL },
     };

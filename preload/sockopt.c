@@ -52,6 +52,7 @@ static int stack_option(int level, int name)
         case TCP_NODELAY: return STACK_OPT_NODELAY;
         case TCP_MAXSEG: return STACK_OPT_MAXSEG;
         case TCP_CORK: return STACK_OPT_CORK;
+        case TCP_USER_TIMEOUT: return STACK_OPT_USER_TIMEOUT;
         case TCP_KEEPIDLE: return STACK_OPT_KEEPIDLE;
         case TCP_KEEPINTVL: return STACK_OPT_KEEPINTVL;
         case TCP_KEEPCNT: return STACK_OPT_KEEPCNT;

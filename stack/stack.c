@@ -256,6 +256,7 @@ int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
     c->cork = k->opts.cork;
     c->ip_tos = k->opts.tos;
     c->ip_ttl = k->opts.ttl;
+    c->user_timeout_us = (uint64_t)k->opts.user_timeout_ms * 1000u;
     return 0;
 }
 

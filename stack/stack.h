@@ -145,6 +145,7 @@ enum stack_opt {
     STACK_OPT_TOS,          /* IP_TOS: the IP header's type of service */
     STACK_OPT_TTL,          /* IP_TTL: 1..255, -1 the default (64) */
     STACK_OPT_BOUND_DEVICE, /* SO_BINDTODEVICE to the stack's device: 0/1 */
+    STACK_OPT_USER_TIMEOUT, /* TCP_USER_TIMEOUT (RFC 5482), ms; 0: the retry counts */
 };
 /* -EINVAL for a bad value. Buffer sizes apply to a connection not yet
  * established and to connections later accepted from a listener. */

@@ -404,6 +404,14 @@ int stack_setopt(struct stack *s, struct sock *k, enum stack_opt opt, int value,
     case STACK_OPT_BOUND_DEVICE:
         o->bound_device = value != 0;
         return 0;
+    case STACK_OPT_USER_TIMEOUT:
+        /* Linux (do_tcp_setsockopt): a negative value is EINVAL */
+        if (value < 0)
+            return -EINVAL;
+        o->user_timeout_ms = (uint32_t)value;
+        if (k->kind == SOCK_CONN)
+            k->conn.user_timeout_us = (uint64_t)value * 1000u;
+        return 0;
     case STACK_OPT_RCVLOWAT:
         /* Linux (sock_setsockopt): negative means INT_MAX, 0 means 1 */
         o->rcvlowat = value < 0 ? INT32_MAX : value == 0 ? 1 : (uint32_t)value;
@@ -449,6 +457,7 @@ int stack_getopt(struct stack *s, struct sock *k, enum stack_opt opt, int *value
     case STACK_OPT_RCVLOWAT: *value = (int)o->rcvlowat; return 0;
     case STACK_OPT_TOS: *value = o->tos; return 0;
     case STACK_OPT_BOUND_DEVICE: *value = o->bound_device; return 0;
+    case STACK_OPT_USER_TIMEOUT: *value = (int)o->user_timeout_ms; return 0;
     case STACK_OPT_TTL: *value = o->ttl ? o->ttl : IP_DEFAULT_TTL; return 0;
     default: return -ENOPROTOOPT;
     }

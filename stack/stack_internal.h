@@ -30,6 +30,7 @@ struct sock_opts {
     uint32_t rcvlowat;           /* SO_RCVLOWAT, at least 1 */
     uint8_t tos, ttl;            /* IP_TOS, IP_TTL (0: the default) */
     bool bound_device;           /* SO_BINDTODEVICE (to the only device) */
+    uint32_t user_timeout_ms;    /* TCP_USER_TIMEOUT, 0 = none */
 };
 
 struct sock {

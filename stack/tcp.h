@@ -133,6 +133,9 @@ struct tcp_conn {
     uint32_t rtt_seq;
     uint64_t rtt_start;
     unsigned backoff;       /* consecutive timeouts (RTO or persist) */
+    uint64_t user_timeout_us; /* RFC 5482 (TCP_USER_TIMEOUT), 0: the retry counts */
+    uint64_t stall_since;   /* since when data waits for an ACK or a window
+                               (0: it does not; set by the timers) */
 
     /* RFC 5681 / RFC 6582 congestion control. */
     const struct tcp_cc_ops *cc;

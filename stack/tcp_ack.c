@@ -63,6 +63,7 @@ static void new_ack(struct tcp_conn *c, const struct tcp_segment *seg,
      * the peer is alive. */
     c->backoff = 0;
     c->probes = 0;
+    c->stall_since = 0;
 
     if (c->in_recovery) {
         if (seq_gt(ack, c->recover)) {
@@ -204,6 +205,7 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
              * when an ACK opens the window (tcp_ack_probe). */
             c->snd_nxt = c->snd_una;
             c->backoff = 0;
+            c->stall_since = 0;
         }
         c->snd_wnd = new_wnd;
         c->snd_wl1 = seg->seq;

@@ -77,11 +77,21 @@ static void probe_window(struct tcp_conn *c, uint64_t now)
     tcp_update_rto_timer(c, now, false);
 }
 
+/* RFC 5482 (Linux TCP_USER_TIMEOUT): with a user timeout, how long data
+ * may wait for its ACK, or for a window, is the only limit. */
+static bool given_up(const struct tcp_conn *c, uint64_t now, unsigned count, unsigned limit)
+{
+    return c->user_timeout_us ? now - c->stall_since >= c->user_timeout_us : count >= limit;
+}
+
 static void persist_expired(struct tcp_conn *c, uint64_t now)
 {
     /* RFC 1122 4.2.2.17: probing goes on as long as the peer answers;
-     * `probes` counts the unanswered ones. */
-    if (c->probes >= c->host->cfg->retries) {
+     * `probes` counts the unanswered ones (Linux: the user timeout runs
+     * from the first probe until the window opens). */
+    if (!c->stall_since)
+        c->stall_since = now;
+    if (given_up(c, now, c->probes, c->host->cfg->retries)) {
         connection_timed_out(c);
         return;
     }
@@ -100,9 +110,12 @@ static void rto_expired(struct tcp_conn *c, uint64_t now)
         return;
     }
     c->host->stats.rto_expirations++;
+    /* the oldest unacknowledged data went out at least an RTO ago */
+    if (!c->stall_since)
+        c->stall_since = now - backed_off_rto(c);
     tcp_note_retransmit(c, now);
     if (tcp_syn_unacked(c)) {
-        if (c->backoff >= cfg->syn_retries) {
+        if (given_up(c, now, c->backoff, cfg->syn_retries)) {
             connection_timed_out(c);
             return;
         }
@@ -112,7 +125,7 @@ static void rto_expired(struct tcp_conn *c, uint64_t now)
         c->rto_at = now + backed_off_rto(c);
         return;
     }
-    if (c->backoff >= cfg->retries) {
+    if (given_up(c, now, c->backoff, cfg->retries)) {
         connection_timed_out(c);
         return;
     }

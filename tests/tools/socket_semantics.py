@@ -59,8 +59,10 @@ try:
     check("TCP_CONGESTION with an algorithm the stack lacks is ENOENT", False)
 except OSError as e:
     check("TCP_CONGESTION with an algorithm the stack lacks is ENOENT", e.errno == errno.ENOENT)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, 30000)
+check("TCP_USER_TIMEOUT reads back", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 30000)
 try:
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, 1000)   # not yet the stack's
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 5)   # not the stack's (yet)
     check("an unsupported option is ENOPROTOOPT", False)
 except OSError as e:
     check("an unsupported option is ENOPROTOOPT", e.errno == errno.ENOPROTOOPT)

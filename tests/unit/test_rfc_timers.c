@@ -876,3 +876,44 @@ TEST(rfc6298_2_an_answer_processed_at_an_earlier_reading_gives_no_huge_rtt)
     CHECK(c->rto_us <= 1000000);
     probe_free(&p);
 }
+
+TEST(rfc5482_user_timeout_ends_a_connection_whose_data_stays_unacknowledged)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_USER_TIMEOUT, 3000, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_USER_TIMEOUT, -1, p.now), -EINVAL);
+    CHECK_EQ(stack_send(p.stack, c.sock, "lost", 4, p.now), 4);
+    probe_advance(&p, 2500000);   /* retransmitted, still trying */
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    probe_advance(&p, 2500000);   /* 5 s: past 3 s (and long before the retry count) */
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_CLOSED);
+    CHECK_EQ(stack_sock_error(p.stack, c.sock), ETIMEDOUT);
+    probe_free(&p);
+}
+
+TEST(rfc5482_user_timeout_bounds_the_probing_of_a_shut_window)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_USER_TIMEOUT, 10000, p.now), 0);
+    peer_send_ack(&p, &c, 0);                 /* the peer shuts its window */
+    CHECK_EQ(stack_send(p.stack, c.sock, "wait", 4, p.now), 4);
+    /* the peer answers every probe with a shut window: Linux gives up
+     * once the user timeout has passed since the first probe */
+    struct tcp_segment seg;
+    uint64_t start = p.now;
+    for (int i = 0; i < 60 && stack_sock_state(p.stack, c.sock) == TCP_ESTABLISHED; i++) {
+        probe_advance(&p, 1000000);
+        while (probe_recv(&p, &seg))
+            peer_send_ack(&p, &c, 0);
+    }
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_CLOSED);
+    CHECK_EQ(stack_sock_error(p.stack, c.sock), ETIMEDOUT);
+    CHECK(p.now - start <= 30000000);   /* without it, never while answered */
+    probe_free(&p);
+}
