@@ -53,6 +53,7 @@ static int stack_option(int level, int name)
         case TCP_MAXSEG: return STACK_OPT_MAXSEG;
         case TCP_CORK: return STACK_OPT_CORK;
         case TCP_USER_TIMEOUT: return STACK_OPT_USER_TIMEOUT;
+        case TCP_QUICKACK: return STACK_OPT_QUICKACK;
         case TCP_KEEPIDLE: return STACK_OPT_KEEPIDLE;
         case TCP_KEEPINTVL: return STACK_OPT_KEEPINTVL;
         case TCP_KEEPCNT: return STACK_OPT_KEEPCNT;
@@ -115,7 +116,7 @@ static int set_opt(const struct sockname *n, int fd, int level, int name, const 
     struct ctl_rep rep;
     /* a switch takes any value: servers set these on every connection */
     if (opt == STACK_OPT_NODELAY || opt == STACK_OPT_KEEPALIVE || opt == STACK_OPT_REUSEADDR ||
-        opt == STACK_OPT_CORK)
+        opt == STACK_OPT_CORK || opt == STACK_OPT_QUICKACK)
         return ctl_post(n, fd, CTL_SETOPT, &req);
     return ctl_ask(n, fd, CTL_SETOPT, &req, &rep);
 }

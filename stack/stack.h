@@ -146,6 +146,7 @@ enum stack_opt {
     STACK_OPT_TTL,          /* IP_TTL: 1..255, -1 the default (64) */
     STACK_OPT_BOUND_DEVICE, /* SO_BINDTODEVICE to the stack's device: 0/1 */
     STACK_OPT_USER_TIMEOUT, /* TCP_USER_TIMEOUT (RFC 5482), ms; 0: the retry counts */
+    STACK_OPT_QUICKACK,     /* TCP_QUICKACK: ACK the next segments at once */
 };
 /* -EINVAL for a bad value. Buffer sizes apply to a connection not yet
  * established and to connections later accepted from a listener. */

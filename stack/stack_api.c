@@ -404,6 +404,13 @@ int stack_setopt(struct stack *s, struct sock *k, enum stack_opt opt, int value,
     case STACK_OPT_BOUND_DEVICE:
         o->bound_device = value != 0;
         return 0;
+    case STACK_OPT_QUICKACK:
+        /* Linux: a state of the connection, not an option kept */
+        if (k->kind == SOCK_CONN) {
+            tcp_set_quickack(&k->conn, value != 0, now);
+            sock_settle(s, k);
+        }
+        return 0;
     case STACK_OPT_USER_TIMEOUT:
         /* Linux (do_tcp_setsockopt): a negative value is EINVAL */
         if (value < 0)
@@ -458,6 +465,7 @@ int stack_getopt(struct stack *s, struct sock *k, enum stack_opt opt, int *value
     case STACK_OPT_TOS: *value = o->tos; return 0;
     case STACK_OPT_BOUND_DEVICE: *value = o->bound_device; return 0;
     case STACK_OPT_USER_TIMEOUT: *value = (int)o->user_timeout_ms; return 0;
+    case STACK_OPT_QUICKACK: *value = k->kind == SOCK_CONN && k->conn.quickacks; return 0;
     case STACK_OPT_TTL: *value = o->ttl ? o->ttl : IP_DEFAULT_TTL; return 0;
     default: return -ENOPROTOOPT;
     }

@@ -168,6 +168,7 @@ struct tcp_conn {
 
     /* Options set by the user. */
     bool nodelay;           /* Nagle off (RFC 9293 3.7.4) */
+    unsigned quickacks;     /* Linux TCP_QUICKACK: segments still ACKed at once */
     bool cork;              /* Linux TCP_CORK: only full segments, until
                                uncorked or the persist timer (>= 200 ms) */
     bool keepalive;         /* RFC 1122 4.2.3.6 */
@@ -259,6 +260,9 @@ unsigned tcp_poll(const struct tcp_conn *c);
 /* Options. */
 void tcp_set_nodelay(struct tcp_conn *c, bool on, uint64_t now);
 void tcp_set_cork(struct tcp_conn *c, bool on, uint64_t now);
+/* Linux TCP_QUICKACK: on, an ACK owed goes now and the next segments are
+ * ACKed at once (TCP_MAX_QUICKACKS of them); off, delayed ACKs again. */
+void tcp_set_quickack(struct tcp_conn *c, bool on, uint64_t now);
 void tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t now);
 /* The connection is over: CLOSED after having been used, or never opened. */
 static inline bool tcp_is_closed(const struct tcp_conn *c)

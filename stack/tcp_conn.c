@@ -210,6 +210,15 @@ void tcp_set_cork(struct tcp_conn *c, bool on, uint64_t now)
         tcp_output(c, now);
 }
 
+void tcp_set_quickack(struct tcp_conn *c, bool on, uint64_t now)
+{
+    c->quickacks = on ? TCP_MAX_QUICKACKS : 0;
+    if (on && tcp_synchronized(c) && c->segs_unacked) {
+        c->ack_now = true;
+        tcp_flush_ack(c, now);
+    }
+}
+
 void tcp_set_nodelay(struct tcp_conn *c, bool on, uint64_t now)
 {
     c->nodelay = on;

@@ -195,7 +195,10 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
          * 3.8.6.3: else at least every second segment, or on a timer. */
         if (filled_gap)
             c->ack_now = true;
-        else if (++c->segs_unacked >= 2)
+        else if (c->quickacks) {      /* TCP_QUICKACK */
+            c->quickacks--;
+            c->ack_now = true;
+        } else if (++c->segs_unacked >= 2)
             c->ack_soon = true;
         else
             tcp_arm_delack(c, now);

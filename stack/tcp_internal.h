@@ -5,6 +5,7 @@
 #include "tcp.h"
 
 #define USEC_PER_MSEC 1000ull
+#define TCP_MAX_QUICKACKS 16    /* Linux */
 #define USEC_PER_SEC 1000000ull
 #define TCP_DEFAULT_MSS 536      /* RFC 9293 3.7.1: MSS when none is sent */
 #define TCP_TS_OPT_LEN 12        /* timestamps with their two NOPs */

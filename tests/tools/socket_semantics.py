@@ -59,6 +59,8 @@ try:
     check("TCP_CONGESTION with an algorithm the stack lacks is ENOENT", False)
 except OSError as e:
     check("TCP_CONGESTION with an algorithm the stack lacks is ENOENT", e.errno == errno.ENOENT)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+check("TCP_QUICKACK is taken", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) in (0, 1))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, 30000)
 check("TCP_USER_TIMEOUT reads back", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 30000)
 try:

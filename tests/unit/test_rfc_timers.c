@@ -917,3 +917,24 @@ TEST(rfc5482_user_timeout_bounds_the_probing_of_a_shut_window)
     CHECK(p.now - start <= 30000000);   /* without it, never while answered */
     probe_free(&p);
 }
+
+TEST(linux_tcp_quickack_sends_the_owed_ack_and_acks_the_next_segments_at_once)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_data(&p, &c, "a", 1, TCP_PSH);
+    CHECK(probe_silent(&p));                    /* RFC 9293 3.8.6.3: delayed */
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_QUICKACK, 1, p.now), 0);
+    CHECK(expect_seg(&p, NULL, TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    int v;
+    CHECK_EQ(stack_getopt(p.stack, c.sock, STACK_OPT_QUICKACK, &v), 0);
+    CHECK_EQ(v, 1);
+    peer_send_data(&p, &c, "b", 1, TCP_PSH);
+    CHECK(expect_seg(&p, NULL, TCP_ACK, c.rcv_nxt, c.snd_nxt));   /* at once */
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_QUICKACK, 0, p.now), 0);
+    peer_send_data(&p, &c, "c", 1, TCP_PSH);
+    CHECK(probe_silent(&p));                    /* delayed again */
+    probe_free(&p);
+}
