@@ -18,7 +18,8 @@ UNIT_OBJ      := $(UNIT_SRC:%.c=$(BUILD)/san/%.o)
 # The daemon (the runtime layer) and what the interposer shares with it.
 RUNTIME_SRC := $(wildcard stack/runtime/*.c)
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/rel/%.o)
-SHARED_OBJ  := $(BUILD)/rel/stack/runtime/config.o $(BUILD)/rel/stack/runtime/sockname.o
+SHARED_OBJ  := $(BUILD)/rel/stack/runtime/config.o $(BUILD)/rel/stack/runtime/sockname.o \
+               $(BUILD)/rel/stack/runtime/fdpass.o
 PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/rel/%.o) $(SHARED_OBJ)
 EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
@@ -59,7 +60,7 @@ $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) $< -o $@ -lpthread
 
-$(BUILD)/tools/%: tests/tools/%.c
+$(BUILD)/tools/%: tests/tools/%.c tests/tools/tool.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) $< -o $@ -lpthread
 

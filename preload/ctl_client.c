@@ -196,22 +196,7 @@ int ctl_open(const char *dev)
 int ctl_send(int c, struct ctl_req *req, int held)
 {
     req->version = CTL_VERSION;
-    struct iovec iov = { req, sizeof *req };
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (held >= 0) {
-        m.msg_control = u.buf;
-        m.msg_controllen = sizeof u.buf;
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &held, sizeof held);
-    }
-    while (sendmsg(c, &m, MSG_NOSIGNAL) < 0)
+    while (fdpass_send(c, req, sizeof *req, held, MSG_NOSIGNAL) < 0)
         if (errno != EINTR)
             return -errno;
     return 0;
@@ -220,10 +205,7 @@ int ctl_send(int c, struct ctl_req *req, int held)
 int ctl_recv(int c, struct ctl_rep *rep, int *fd)
 {
     struct iovec iov = { rep, sizeof *rep };
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
+    union fdpass_cmsg u;
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
                         .msg_controllen = sizeof u.buf };
     if (fd)
@@ -231,10 +213,7 @@ int ctl_recv(int c, struct ctl_rep *rep, int *fd)
     ssize_t n = REAL(recvmsg)(c, &m, MSG_CMSG_CLOEXEC);
     if (n < 0)
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-    int got = -1;
-    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-        memcpy(&got, CMSG_DATA(cm), sizeof got);
+    int got = fdpass_received(&m);
     if (fd)
         *fd = got;
     else if (got >= 0)

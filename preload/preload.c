@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,14 +48,10 @@ bool preload_in_subnet(uint32_t addr)
 
 void preload_log(enum log_level level, const char *fmt, ...)
 {
-    if (level > config.log)
-        return;
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    config_vlog(&config, "tuntcp", level, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "tuntcp[%d]: %s\n", (int)getpid(), line);
 }
 
 ssize_t errno_result(ssize_t r)

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "fdpass.h"
 #include "sockname.h"
 
 #define EXPORT __attribute__((visibility("default")))

@@ -203,10 +203,7 @@ EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
         return (int)errno_result(-EINVAL);
     struct ctl_accepted acc;
     struct iovec iov = { &acc, sizeof acc };
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
+    union fdpass_cmsg u;
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
                         .msg_controllen = sizeof u.buf };
     int mflags = flags & SOCK_CLOEXEC ? MSG_CMSG_CLOEXEC : 0;
@@ -224,11 +221,9 @@ EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
     }
     if (got < 0)
         return -1;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-    if (got != sizeof acc || !cm || cm->cmsg_type != SCM_RIGHTS)
+    int nfd = fdpass_received(&m);
+    if (got != sizeof acc || nfd < 0)
         return (int)errno_result(got == 0 ? -EINVAL : -EMFILE);
-    int nfd;
-    memcpy(&nfd, CMSG_DATA(cm), sizeof nfd);
     if (flags & SOCK_NONBLOCK)
         REAL(fcntl)(nfd, F_SETFL, O_NONBLOCK);
     fill_addr(sa, len, acc.raddr, acc.rport);

@@ -346,6 +346,29 @@ void sock_settle(struct stack *s, struct sock *k)
 
 /* RFC 9293 3.10.7.2 (LISTEN) for segments that create no connection:
  * one LISTEN tcp_conn per SYN keeps the listener itself stateless. */
+/* A connection for listener l to open with the peer ep (NULL, counted as
+ * a backlog drop, when memory runs out), then its place in l's SYN queue
+ * once opened. */
+static struct sock *child_new(struct stack *s, struct sock *l, const struct tcp_endpoints *ep)
+{
+    struct sock *k = sock_new(s);
+    if (!k || stack_conn_init(s, k, l, ep) < 0) {
+        if (k)
+            sock_free(s, k);
+        count_drop(s, DROP_TCP_BACKLOG);
+        return NULL;
+    }
+    return k;
+}
+
+static void child_queue(struct stack *s, struct sock *l, struct sock *k)
+{
+    table_insert(s, k);
+    port_add(s, k);
+    k->parent = l;
+    queue_push(&l->syn_q, k);
+}
+
 /* ---- SYN cookies (syncookie.h) ---- */
 
 /* Cookie ACKs are taken only this long after the last cookie went out
@@ -388,13 +411,9 @@ static struct sock *cookie_open(struct stack *s, struct sock *l, const struct tc
                                 const struct tcp_segment *ack, const struct syncookie_opts *o,
                                 uint64_t now)
 {
-    struct sock *k = sock_new(s);
-    if (!k || stack_conn_init(s, k, l, ep) < 0) {
-        if (k)
-            sock_free(s, k);
-        count_drop(s, DROP_TCP_BACKLOG);
+    struct sock *k = child_new(s, l, ep);
+    if (!k)
         return NULL;
-    }
     /* the SYN as the cookie remembers it */
     struct tcp_segment syn = {
         .sport = ack->sport, .dport = ack->dport, .seq = ack->seq - 1, .flags = TCP_SYN,
@@ -404,10 +423,7 @@ static struct sock *cookie_open(struct stack *s, struct sock *l, const struct tc
                  .has_ts = ack->opt.has_ts, .ts_val = ack->opt.ts_val },
     };
     tcp_open_cookie(&k->conn, ack->ack - 1, &syn, now);
-    table_insert(s, k);
-    port_add(s, k);
-    k->parent = l;
-    queue_push(&l->syn_q, k);
+    child_queue(s, l, k);
     s->host.stats.syncookies_ok++;
     return k;
 }
@@ -450,18 +466,11 @@ static struct sock *listen_input(struct stack *s, struct sock *l,
         cookie_answer(s, l, ep, seg, now);
         return NULL;
     }
-    struct sock *k = sock_new(s);
-    if (!k || stack_conn_init(s, k, l, ep) < 0) {
-        if (k)
-            sock_free(s, k);
-        count_drop(s, DROP_TCP_BACKLOG);
+    struct sock *k = child_new(s, l, ep);
+    if (!k)
         return NULL;
-    }
     tcp_open_passive(&k->conn, isn_generate(&s->cfg.isn_key, ep, now));
-    table_insert(s, k);
-    port_add(s, k);
-    k->parent = l;
-    queue_push(&l->syn_q, k);
+    child_queue(s, l, k);
     return k;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -127,4 +128,14 @@ void config_read(struct tuntcp_config *c)
             die("TUNTCP_BIND_ANY", v, "0 or 1");
         c->bind_any = v[0] == '1';
     }
+}
+
+void config_vlog(const struct tuntcp_config *c, const char *who, enum log_level level,
+                 const char *fmt, va_list ap)
+{
+    if (level > c->log)
+        return;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    fprintf(stderr, "%s[%d]: %s\n", who, (int)getpid(), line);
 }

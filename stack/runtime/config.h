@@ -3,6 +3,7 @@
 #ifndef TUNTCP_CONFIG_H
 #define TUNTCP_CONFIG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,5 +25,8 @@ struct tuntcp_config {
 
 /* Reads TUNTCP_*; exits with a one-line error on a bad value. */
 void config_read(struct tuntcp_config *c);
+/* One log line on stderr, "who[pid]: ...", if `level` is within c's. */
+void config_vlog(const struct tuntcp_config *c, const char *who, enum log_level level,
+                 const char *fmt, va_list ap);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fdpass.h"
 
 /* Linux's numbering of the states in struct tcp_info (net/tcp_states.h) */
 static uint8_t linux_state(enum tcp_state s)
@@ -82,25 +83,9 @@ static void status_of(struct daemon *d, struct rsock *r, uint64_t id, bool take,
 
 static void reply(struct client *c, const struct ctl_rep *rep, int fd)
 {
-    struct iovec iov = { (void *)rep, sizeof *rep };
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    memset(&u, 0, sizeof u);   /* no daemon memory in the padding */
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (fd >= 0) {
-        m.msg_control = u.buf;
-        m.msg_controllen = sizeof u.buf;
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-    }
     /* a client asks one thing at a time, so its queue has room; if it
      * went away, its hang-up is handled in the loop */
-    sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    fdpass_send(c->fd, rep, sizeof *rep, fd, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 void client_answer(struct daemon *d, struct client *c, int result)

@@ -26,14 +26,10 @@ uint64_t daemon_now(void)
 
 void daemon_log(const struct daemon *d, enum log_level level, const char *fmt, ...)
 {
-    if (level > d->cfg.log)
-        return;
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    config_vlog(&d->cfg, "tuntcpd", level, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "tuntcpd[%d]: %s\n", (int)getpid(), line);
 }
 
 int daemon_watch(struct daemon *d, int fd, uint32_t events, struct watch *w)

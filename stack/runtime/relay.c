@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fdpass.h"
 
 static struct rsock **bucket(struct daemon *d, uint64_t id)
 {
@@ -391,20 +392,7 @@ static void service_bound(struct daemon *d, struct rsock *r)
         memset(&acc, 0, sizeof acc);   /* no daemon memory in the padding */
         acc.raddr = c->ep.raddr;
         acc.rport = c->ep.rport;
-        struct iovec iov = { &acc, sizeof acc };
-        union {
-            struct cmsghdr h;
-            char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        memset(&u, 0, sizeof u);
-        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                            .msg_controllen = sizeof u.buf };
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &r->pending_fd, sizeof(int));
-        if (sendmsg(r->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        if (fdpass_send(r->fd, &acc, sizeof acc, r->pending_fd, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
             if (errno == EAGAIN)
                 r->writable = false;
             return;   /* else the program is gone: its hang-up follows */
