@@ -64,19 +64,25 @@ ab_clean() {
 }
 
 no_processes_left() { [ -z "$(ip netns pids "$NS")" ]; }
+
+# Starts preloaded nginx from $TMP/$1.conf; it daemonizes. Sets master
+# once both workers run, as nobody (no user directive: as root, the
+# workers run as nobody, and reach the stack only through the fds they
+# inherited from the master), and the server answers.
+start_nginx() {
+    preloaded nginx -c "$TMP/$1.conf"
+    master=$(pid_from "$TMP/nginx.pid")
+    wait_until two_children "$master"
+    [ "$(users_of "$master")" = "nobody" ]
+    wait_until nsx curl -sf -o /dev/null "http://$STACK/"
+}
 refused() { nsx curl -sv --max-time 5 "$1" 2>&1 | grep -q "Connection refused"; }
 
 @test "nginx in its packaged default shape (daemon, master and 2 workers) serves a 50 MB file and 10,000 ab requests, reloads and quits" {
     make_www 50M
     render nginx-daemon "$TMP" "$STACK:80"
     conf=$TMP/nginx-daemon.conf
-    preloaded nginx -c "$conf"    # daemonizes
-    master=$(pid_from "$TMP/nginx.pid")
-    wait_until two_children "$master"
-    # no user directive: as root, the workers run as nobody, and reach the
-    # stack only through the fds they inherited from the master
-    [ "$(users_of "$master")" = "nobody" ]
-    wait_until nsx curl -sf -o /dev/null "http://$STACK/"
+    start_nginx nginx-daemon
 
     [ "$(sha_of_url "http://$STACK/big.bin")" = "$(sha_of_file "$TMP/www/big.bin")" ]
     : > "$TMP/access.log"
@@ -144,11 +150,7 @@ refused() { nsx curl -sv --max-time 5 "$1" 2>&1 | grep -q "Connection refused"; 
     background python3 -m http.server --bind "$KERNEL" --directory "$TMP/www" 8004
     wait_until listening "$KERNEL" 8004
     render nginx-proxy "$TMP" "$STACK:80" "$KERNEL:8004"
-    preloaded nginx -c "$TMP/nginx-proxy.conf"    # daemonizes
-    master=$(pid_from "$TMP/nginx.pid")
-    wait_until two_children "$master"
-    [ "$(users_of "$master")" = "nobody" ]
-    wait_until nsx curl -sf -o /dev/null "http://$STACK/"
+    start_nginx nginx-proxy
 
     # the workers (nobody) open their upstream connections themselves
     [ "$(sha_of_url "http://$STACK/big.bin")" = "$(sha_of_file "$TMP/www/big.bin")" ]

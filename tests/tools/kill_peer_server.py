@@ -6,25 +6,16 @@ TRIGGER [NBYTES]: accepts one connection, then
   send:  sends NBYTES, prints "sent", waits for TRIGGER, then reads:
          prints "EOF", "ECONNRESET" or "data".
 Waits 20 s at most for each step."""
-import os
-import socket
 import sys
-import time
+
+from kernel_peer import accept_one, wait_for_file
 
 addr, port, mode, trigger = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((addr, port))
-l.listen()
-l.settimeout(20)
-c, _ = l.accept()
-c.settimeout(20)
+c = accept_one(addr, port)
 if mode == "send":
     c.sendall(b"x" * int(sys.argv[5]))
 print("sent" if mode == "send" else "accepted", flush=True)
-deadline = time.monotonic() + 20
-while not os.path.exists(trigger) and time.monotonic() < deadline:
-    time.sleep(0.01)
+wait_for_file(trigger)
 got = bytearray()
 try:
     while data := c.recv(65536):

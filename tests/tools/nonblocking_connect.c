@@ -28,29 +28,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define WANTED (POLLIN | POLLOUT | POLLRDHUP)
 
 static const char *waiter;
 
-static void die(const char *what)
-{
-    printf("setup failed: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
 static const char *err_name(int e)
 {
     return e ? strerrorname_np(e) : "0";
-}
-
-static struct sockaddr_in address(const char *host, int port)
-{
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        errno = EINVAL;
-        die(host);
-    }
-    return sa;
 }
 
 /* poll bits by name; "nothing" when none */

@@ -5,20 +5,14 @@ HOLDBACK of the NBYTES bytes, then waits until the file EXITED exists
 the rest to the end of stream. Prints whether the client exited while
 HOLDBACK bytes were still unread, then "N bytes, sha256 H, then EOF"."""
 import hashlib
-import os
 import socket
 import sys
-import time
+
+from kernel_peer import accept_one, wait_for_file
 
 addr, port, total, holdback, exited = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
     int(sys.argv[4]), sys.argv[5]
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((addr, port))
-l.listen()
-l.settimeout(20)
-c, _ = l.accept()
-c.settimeout(20)
+c = accept_one(addr, port)
 h = hashlib.sha256()
 n = 0
 while n < total - holdback:
@@ -27,11 +21,8 @@ while n < total - holdback:
         break
     h.update(data)
     n += len(data)
-deadline = time.monotonic() + 20
-while not os.path.exists(exited) and time.monotonic() < deadline:
-    time.sleep(0.01)
 print("the client exited before the last", holdback, "bytes were read:",
-      "yes" if os.path.exists(exited) else "no", flush=True)
+      "yes" if wait_for_file(exited) else "no", flush=True)
 end = "EOF"
 try:
     while data := c.recv(65536):

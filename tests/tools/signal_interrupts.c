@@ -28,16 +28,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 static volatile sig_atomic_t ticks;
 static void (*on_second_tick)(void);
 static struct sockaddr_in target;
 static int peer_listener = -1, peer = -1, raw_client = -1;
-
-static void die(const char *what)
-{
-    printf("setup failed: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
 
 static const char *result(long rc)
 {
@@ -47,16 +43,6 @@ static const char *result(long rc)
         return buf;
     }
     return strerrorname_np(errno) ? strerrorname_np(errno) : "?";
-}
-
-static struct sockaddr_in address(const char *host, int port)
-{
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        errno = EINVAL;
-        die(host);
-    }
-    return sa;
 }
 
 /* Kernel sockets behind the interposer's back. */

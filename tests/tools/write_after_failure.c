@@ -19,18 +19,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 static volatile sig_atomic_t sigpipes;
 
 static void on_sigpipe(int sig)
 {
     (void)sig;
     sigpipes++;
-}
-
-static void die(const char *what)
-{
-    printf("setup failed: %s: %s\n", what, strerror(errno));
-    exit(1);
 }
 
 static void try_write(int s, const char *what)
@@ -51,9 +47,7 @@ int main(int argc, char **argv)
     struct sigaction sa = { .sa_handler = on_sigpipe };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGPIPE, &sa, NULL);
-    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3])) };
-    if (inet_pton(AF_INET, argv[2], &to.sin_addr) != 1)
-        die(argv[2]);
+    struct sockaddr_in to = address(argv[2], atoi(argv[3]));
     int s;
     if (!strcmp(argv[1], "refused")) {
         s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);

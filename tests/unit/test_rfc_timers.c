@@ -813,18 +813,26 @@ static void send_data_in_a_shut_window(struct probe *p, struct peer *c,
     c->snd_nxt += len;
 }
 
+/* A connection whose peer shut its window under "hello": true once the
+ * stack's probe octet, beyond the window, has come. */
+static bool probing_a_shut_window(struct probe *p, struct peer *c)
+{
+    peer_passive_open(p, c, 80, NULL);
+    peer_send_ack(p, c, 0);
+    if (stack_send(p->stack, c->sock, "hello", 5, p->now) != 5)
+        return false;
+    probe_advance(p, p->cfg.tcp.rto_min_us);
+    struct tcp_segment r;
+    return expect_seg(p, &r, A, c->rcv_nxt, c->snd_nxt) && r.len == 1;
+}
+
 TEST(rfc9293_3_10_7_4_acks_sent_during_a_zero_window_probe_carry_an_acceptable_seq)
 {
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    peer_passive_open(&p, &c, 80, NULL);
-    peer_send_ack(&p, &c, 0);
-    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
-    probe_advance(&p, p.cfg.tcp.rto_min_us);
+    CHECK(probing_a_shut_window(&p, &c));
     struct tcp_segment r;
-    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
-    CHECK_EQ(r.len, 1);             /* the probe octet, beyond the window */
     /* The peer, window still shut, sends data. The stack's ACK must not
      * carry the sequence number after the probe octet: with RCV.WND = 0
      * the peer accepts only SEG.SEQ = RCV.NXT and would drop the ACK. */
@@ -840,13 +848,7 @@ TEST(rfc5961_3_2_a_rst_sent_during_a_zero_window_probe_is_at_the_peers_rcv_nxt)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    peer_passive_open(&p, &c, 80, NULL);
-    peer_send_ack(&p, &c, 0);
-    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
-    probe_advance(&p, p.cfg.tcp.rto_min_us);
-    struct tcp_segment r;
-    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
-    CHECK_EQ(r.len, 1);             /* the probe octet, beyond the window */
+    CHECK(probing_a_shut_window(&p, &c));
     /* Closing with unread data resets: the peer takes a RST only at
      * exactly its RCV.NXT, not after the octet it did not accept. */
     send_data_in_a_shut_window(&p, &c, "unread", 6);
