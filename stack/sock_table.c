@@ -1,22 +1,13 @@
-/* Finding sockets: a hash table by 4-tuple (SipHash under the stack's
- * secret key, so remote hosts cannot aim collisions), and buckets by
- * local port for bind conflicts and ephemeral port choice. */
+/* Finding sockets: connections in a hash table by 4-tuple (SipHash under
+ * the stack's secret key, so remote hosts cannot aim collisions),
+ * listeners by port, and every socket holding a port by port, for bind
+ * conflicts and ephemeral port choice. */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "stack_internal.h"
 
 #define HASH_INITIAL 256
-
-static struct tcp_endpoints listener_key(const struct stack *s, uint16_t port)
-{
-    return (struct tcp_endpoints){ .laddr = s->cfg.addr, .lport = port };
-}
-
-static struct tcp_endpoints sock_key(const struct stack *s, const struct sock *k)
-{
-    return k->kind == SOCK_LISTENER ? listener_key(s, k->ep.lport) : k->ep;
-}
 
 static bool same_endpoints(const struct tcp_endpoints *a, const struct tcp_endpoints *b)
 {
@@ -46,30 +37,27 @@ void table_free(struct stack *s)
     free(s->hash);
 }
 
-/* Listeners share the table under the key (our address, port, 0, 0),
- * which a segment from 0.0.0.0 port 0 also names: a lookup asks for one
- * kind, so a listener is never taken for a connection. */
-static struct sock *find(const struct stack *s, const struct tcp_endpoints *ep,
-                         enum sock_kind kind)
+struct sock *table_lookup(const struct stack *s, const struct tcp_endpoints *ep)
 {
-    for (struct hnode *n = *bucket(s, ep); n; n = n->next) {
-        struct sock *k = hash_sock(n);
-        struct tcp_endpoints key = sock_key(s, k);
-        if (k->kind == kind && same_endpoints(&key, ep))
-            return k;
+    for (struct hnode *n = *bucket(s, ep); n; n = n->next)
+        if (same_endpoints(&hash_sock(n)->ep, ep))
+            return hash_sock(n);
+    return NULL;
+}
+
+struct listener *table_listener(const struct stack *s, uint16_t port)
+{
+    for (struct hnode *n = s->listeners[port % PORT_BUCKETS]; n; n = n->next) {
+        struct listener *l = hnode_entry(n, struct listener, node);
+        if (l->sock->ep.lport == port)
+            return l;
     }
     return NULL;
 }
 
-struct sock *table_lookup(const struct stack *s, const struct tcp_endpoints *ep)
+void listener_insert(struct stack *s, struct listener *l)
 {
-    return find(s, ep, SOCK_CONN);
-}
-
-struct sock *table_listener(const struct stack *s, uint16_t port)
-{
-    struct tcp_endpoints key = listener_key(s, port);
-    return find(s, &key, SOCK_LISTENER);
+    hlist_add(&s->listeners[l->sock->ep.lport % PORT_BUCKETS], &l->node);
 }
 
 /* Doubles the buckets once there are more entries than buckets. */
@@ -87,8 +75,7 @@ static void grow(struct stack *s)
         struct hnode *node = old[i];
         while (node) {
             struct hnode *next = node->next;
-            struct tcp_endpoints key = sock_key(s, hash_sock(node));
-            hlist_add(bucket(s, &key), node);
+            hlist_add(bucket(s, &hash_sock(node)->ep), node);
             node = next;
         }
     }
@@ -99,11 +86,9 @@ void table_insert(struct stack *s, struct sock *k)
 {
     if (s->hash_count >= s->hash_mask + 1)
         grow(s);
-    struct tcp_endpoints key = sock_key(s, k);
-    hlist_add(bucket(s, &key), &k->hash_node);
+    hlist_add(bucket(s, &k->ep), &k->hash_node);
     s->hash_count++;
-    if (k->kind == SOCK_CONN)
-        s->stats.conns_open++;
+    s->stats.conns_open++;
 }
 
 void table_remove(struct stack *s, struct sock *k)
@@ -112,8 +97,7 @@ void table_remove(struct stack *s, struct sock *k)
         return;
     hlist_del(&k->hash_node);
     s->hash_count--;
-    if (k->kind == SOCK_CONN)
-        s->stats.conns_open--;
+    s->stats.conns_open--;
 }
 
 void port_add(struct stack *s, struct sock *k)

@@ -215,15 +215,28 @@ static struct sock *queue_pop(struct sock_queue *q)
     return k;
 }
 
+/* Frees a listener's state and children; with `now`, the children
+ * are reset first (Linux: connections nobody accepted are reset). */
+static void listener_free(struct stack *s, struct listener *l, const uint64_t *now)
+{
+    struct sock *child;
+    while ((child = queue_pop(&l->syn_q)) || (child = queue_pop(&l->accept_q))) {
+        if (now)
+            tcp_abort(&child->conn, *now);
+        sock_free(s, child);
+    }
+    hlist_del(&l->node);
+    l->sock->listener = NULL;
+    l->sock->kind = SOCK_FRESH;
+    free(l);
+}
+
 void sock_free(struct stack *s, struct sock *k)
 {
-    if (k->kind == SOCK_LISTENER) {
-        struct sock *child;
-        while ((child = queue_pop(&k->syn_q)) || (child = queue_pop(&k->accept_q)))
-            sock_free(s, child);
-    }
-    table_remove(s, k);
+    if (k->kind == SOCK_LISTENER)
+        listener_free(s, k->listener, NULL);
     if (k->kind == SOCK_CONN) {
+        table_remove(s, k);
         if (k->conn.ack_deferred)
             for (size_t i = 0; i < s->nacks; i++)
                 if (s->acks[i] == k)
@@ -260,16 +273,22 @@ int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
     return 0;
 }
 
+int listener_start(struct stack *s, struct sock *k, unsigned backlog)
+{
+    struct listener *l = calloc(1, sizeof *l);
+    if (!l)
+        return -ENOMEM;
+    l->sock = k;
+    l->backlog = backlog;
+    k->listener = l;
+    k->kind = SOCK_LISTENER;
+    listener_insert(s, l);
+    return 0;
+}
+
 void listener_stop(struct stack *s, struct sock *k, uint64_t now)
 {
-    /* Linux: connections nobody accepted are reset. */
-    struct sock *child;
-    while ((child = queue_pop(&k->syn_q)) || (child = queue_pop(&k->accept_q))) {
-        tcp_abort(&child->conn, now);
-        sock_free(s, child);
-    }
-    table_remove(s, k);
-    k->kind = SOCK_FRESH;
+    listener_free(s, k->listener, &now);
 }
 
 static void notify_if_changed(struct stack *s, struct sock *k)
@@ -286,13 +305,13 @@ static void notify_if_changed(struct stack *s, struct sock *k)
     }
 }
 
-struct sock *listener_take(struct stack *s, struct sock *l)
+struct sock *listener_take(struct stack *s, struct listener *l)
 {
     struct sock *k = queue_pop(&l->accept_q);
     if (!k)
         return NULL;
     k->parent = NULL;
-    notify_if_changed(s, l);
+    notify_if_changed(s, l->sock);
     sock_settle(s, k);
     return k;
 }
@@ -301,7 +320,7 @@ struct sock *listener_take(struct stack *s, struct sock *l)
  * handshake that failed frees it. Returns false if k was freed. */
 static bool child_settle(struct stack *s, struct sock *k)
 {
-    struct sock *parent = k->parent;
+    struct listener *parent = k->parent;
     if (k->queue != &parent->syn_q)
         return true;
     if (tcp_is_closed(&k->conn)) {
@@ -311,7 +330,7 @@ static bool child_settle(struct stack *s, struct sock *k)
     if (k->conn.state >= TCP_ESTABLISHED) {
         queue_unlink(k);
         queue_push(&parent->accept_q, k);
-        notify_if_changed(s, parent);
+        notify_if_changed(s, parent->sock);
     }
     return true;
 }
@@ -349,10 +368,11 @@ void sock_settle(struct stack *s, struct sock *k)
 /* A connection for listener l to open with the peer ep (NULL, counted as
  * a backlog drop, when memory runs out), then its place in l's SYN queue
  * once opened. */
-static struct sock *child_new(struct stack *s, struct sock *l, const struct tcp_endpoints *ep)
+static struct sock *child_new(struct stack *s, struct listener *l,
+                              const struct tcp_endpoints *ep)
 {
     struct sock *k = sock_new(s);
-    if (!k || stack_conn_init(s, k, l, ep) < 0) {
+    if (!k || stack_conn_init(s, k, l->sock, ep) < 0) {
         if (k)
             sock_free(s, k);
         count_drop(s, DROP_TCP_BACKLOG);
@@ -361,7 +381,7 @@ static struct sock *child_new(struct stack *s, struct sock *l, const struct tcp_
     return k;
 }
 
-static void child_queue(struct stack *s, struct sock *l, struct sock *k)
+static void child_queue(struct stack *s, struct listener *l, struct sock *k)
 {
     table_insert(s, k);
     port_add(s, k);
@@ -376,20 +396,20 @@ static void child_queue(struct stack *s, struct sock *l, struct sock *k)
  * find nothing to guess at while the queue is not overflowing. */
 #define COOKIE_RECENT_US (2 * 60 * 1000000ull)
 
-static void cookie_answer(struct stack *s, struct sock *l, const struct tcp_endpoints *ep,
+static void cookie_answer(struct stack *s, struct listener *l, const struct tcp_endpoints *ep,
                           const struct tcp_segment *syn, uint64_t now)
 {
     uint32_t iss = syncookie_make(&s->cfg.isn_key, ep, syn->seq,
                                   syn->opt.has_mss ? syn->opt.mss : 0, now);
     struct tcp_conn c;
-    tcp_conn_init_answer(&c, &s->host, ep, l->opts.rcvbuf);
-    c.mss_clamp = l->opts.maxseg;
+    tcp_conn_init_answer(&c, &s->host, ep, l->sock->opts.rcvbuf);
+    c.mss_clamp = l->sock->opts.maxseg;
     tcp_answer_with_cookie(&c, iss, syn, now);
     l->cookie_sent_at = now;
     s->host.stats.syncookies_sent++;
 }
 
-static bool cookie_valid(struct stack *s, const struct sock *l, const struct tcp_endpoints *ep,
+static bool cookie_valid(struct stack *s, const struct listener *l, const struct tcp_endpoints *ep,
                          const struct tcp_segment *seg, uint64_t now, struct syncookie_opts *o)
 {
     if (seg->flags & (TCP_SYN | TCP_RST) || !l->cookie_sent_at ||
@@ -407,7 +427,7 @@ static bool cookie_valid(struct stack *s, const struct sock *l, const struct tcp
 
 /* The connection a valid cookie ACK stands for, in SYN-RECEIVED: the
  * caller's input of the ACK establishes it. */
-static struct sock *cookie_open(struct stack *s, struct sock *l, const struct tcp_endpoints *ep,
+static struct sock *cookie_open(struct stack *s, struct listener *l, const struct tcp_endpoints *ep,
                                 const struct tcp_segment *ack, const struct syncookie_opts *o,
                                 uint64_t now)
 {
@@ -428,7 +448,7 @@ static struct sock *cookie_open(struct stack *s, struct sock *l, const struct tc
     return k;
 }
 
-static struct sock *listen_input(struct stack *s, struct sock *l,
+static struct sock *listen_input(struct stack *s, struct listener *l,
                                  const struct tcp_endpoints *ep,
                                  const struct tcp_segment *seg, uint64_t now)
 {
@@ -500,7 +520,7 @@ static void tcp_packet_input(struct stack *s, const struct ipv4_packet *ip, uint
         .laddr = ip->dst, .raddr = ip->src, .lport = seg.dport, .rport = seg.sport,
     };
     struct sock *k = table_lookup(s, &ep);
-    struct sock *l = NULL;
+    struct listener *l = NULL;
     if (k && time_wait_reusable(&k->conn, &seg) && (l = table_listener(s, seg.dport))) {
         tcp_abort(&k->conn, now);
         sock_settle(s, k);
@@ -563,7 +583,7 @@ static void icmp_packet_input(struct stack *s, const struct ipv4_packet *ip, uin
             .laddr = m.q_src, .raddr = m.q_dst, .lport = m.q_sport, .rport = m.q_dport,
         };
         struct sock *k = table_lookup(s, &ep);
-        if (!k || k->kind != SOCK_CONN)
+        if (!k)
             break;
         tcp_icmp_error(&k->conn, m.type, m.code, m.q_seq, m.mtu, now);
         sock_settle(s, k);
@@ -657,8 +677,7 @@ unsigned stack_delivering(const struct stack *s, bool peer_fin)
         for (struct hnode *node = s->hash[i]; node; node = node->next) {
             const struct sock *k = hnode_entry(node, struct sock, hash_node);
             const struct tcp_conn *c = &k->conn;
-            if (k->kind == SOCK_CONN &&
-                (c->sndbuf.len || c->snd_una != c->snd_max || c->state == TCP_FIN_WAIT_1 ||
+            if ((c->sndbuf.len || c->snd_una != c->snd_max || c->state == TCP_FIN_WAIT_1 ||
                  c->state == TCP_CLOSING || c->state == TCP_LAST_ACK ||
                  (peer_fin && c->state == TCP_FIN_WAIT_2)))
                 n++;

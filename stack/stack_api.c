@@ -61,7 +61,7 @@ int stack_listen(struct stack *s, struct sock *k, int backlog)
     unsigned max = s->cfg.max_backlog;
     unsigned bl = backlog < 0 || (unsigned)backlog > max ? max : (unsigned)backlog;
     if (k->kind == SOCK_LISTENER) {
-        k->backlog = bl;
+        k->listener->backlog = bl;
         return 0;
     }
     if (k->kind != SOCK_FRESH)
@@ -69,11 +69,8 @@ int stack_listen(struct stack *s, struct sock *k, int backlog)
     /* Linux (inet_csk_listen_start) checks the port again: two sockets
      * that share one with SO_REUSEADDR cannot both listen. */
     int err = is_bound(k) ? port_check_bind(s, k, k->ep.lport) : bind_port(s, k, 0, 0);
-    if (err)
+    if (err || (err = listener_start(s, k, bl)))
         return err;
-    k->kind = SOCK_LISTENER;
-    k->backlog = bl;
-    table_insert(s, k);
     sock_settle(s, k);
     return 0;
 }
@@ -82,7 +79,7 @@ int stack_accept(struct stack *s, struct sock *k, struct sock **out)
 {
     if (k->kind != SOCK_LISTENER)
         return -EINVAL;
-    struct sock *c = listener_take(s, k);
+    struct sock *c = listener_take(s, k->listener);
     if (!c)
         return -EAGAIN;
     *out = c;
@@ -279,7 +276,7 @@ unsigned stack_poll(struct stack *s, struct sock *k)
     case SOCK_FRESH:
         return POLLOUT | POLLHUP;   /* Linux (tcp_poll) on a new socket */
     case SOCK_LISTENER:
-        return k->accept_q.count ? POLLIN : 0;
+        return k->listener->accept_q.count ? POLLIN : 0;
     case SOCK_CONN:
         break;
     }

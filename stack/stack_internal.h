@@ -9,7 +9,7 @@
 
 enum sock_kind {
     SOCK_FRESH,      /* created, maybe bound: neither listening nor connected */
-    SOCK_LISTENER,
+    SOCK_LISTENER,   /* has a struct listener */
     SOCK_CONN,       /* has a tcp_conn (connecting, connected or over) */
 };
 
@@ -33,6 +33,18 @@ struct sock_opts {
     uint32_t user_timeout_ms;    /* TCP_USER_TIMEOUT, 0 = none */
 };
 
+/* A listening socket's own state. A listener has no TCB: it lives in a
+ * table of its own, by port, so no lookup for a connection can find it,
+ * and a segment reaches it only through listen_input (RFC 9293 3.10.7.2).
+ * A child (a connection it made) points to it until accepted. */
+struct listener {
+    struct sock *sock;       /* the user's socket: options, readiness */
+    struct hnode node;       /* s->listeners, by port */
+    struct sock_queue syn_q, accept_q;  /* handshaking; established, not accepted */
+    unsigned backlog;
+    uint64_t cookie_sent_at; /* the last SYN cookie it answered with */
+};
+
 struct sock {
     enum sock_kind kind;
     bool released;           /* the user closed it: freed once it is over */
@@ -41,15 +53,12 @@ struct sock {
     /* laddr as bound (0 = any until connected); the rest once connected. */
     struct tcp_endpoints ep;
     struct tcp_conn conn;    /* SOCK_CONN only */
+    struct listener *listener;  /* SOCK_LISTENER only */
 
     struct sock_opts opts;
 
-    /* Listener: children handshaking, and established ones not accepted. */
-    struct sock_queue syn_q, accept_q;
-    unsigned backlog;
-    uint64_t cookie_sent_at; /* the last SYN cookie it answered with */
     /* Child of a listener until accepted: its queue and links. */
-    struct sock *parent;
+    struct listener *parent;
     struct sock_queue *queue;
     struct sock *q_prev, *q_next;
 
@@ -80,9 +89,11 @@ struct stack {
     uint16_t ip_id;
     uint16_t next_ephemeral;
 
-    /* 4-tuple table (listeners are keyed with raddr = rport = 0). */
+    /* Connections by 4-tuple; listeners by port; every socket holding a
+     * port, by port. */
     struct hnode **hash;
     size_t hash_mask, hash_count;
+    struct hnode *listeners[PORT_BUCKETS];
     struct hnode *ports[PORT_BUCKETS];
 
     /* Min-heap of sockets with an armed deadline; room for every socket
@@ -118,10 +129,12 @@ int table_init(struct stack *s);
 void table_free(struct stack *s);
 /* The connection on 4-tuple ep, if any. */
 struct sock *table_lookup(const struct stack *s, const struct tcp_endpoints *ep);
-/* The listener on the stack's address and `port`, if any. */
-struct sock *table_listener(const struct stack *s, uint16_t port);
+/* The listener on `port`, if any. */
+struct listener *table_listener(const struct stack *s, uint16_t port);
+/* Enters or removes a connection (k->ep) in the 4-tuple table. */
 void table_insert(struct stack *s, struct sock *k);
 void table_remove(struct stack *s, struct sock *k);   /* if it is in */
+void listener_insert(struct stack *s, struct listener *l);
 /* Enters k (k->ep.lport set) in the port buckets; hlist_del takes it out. */
 void port_add(struct stack *s, struct sock *k);
 /* Linux's bind conflict rule for k taking `port`: -EADDRINUSE or 0. */
@@ -142,11 +155,13 @@ struct sock *sock_new(struct stack *s);
 /* The bookkeeping after anything touched k: queues, table, timers,
  * readiness, and freeing a socket that is over and released. */
 void sock_settle(struct stack *s, struct sock *k);
-/* Ends a listener: its children are reset and freed. */
+/* Makes k a listener: 0 or -ENOMEM. */
+int listener_start(struct stack *s, struct sock *k, unsigned backlog);
+/* Ends a listener: its children are reset and freed, k is fresh again. */
 void listener_stop(struct stack *s, struct sock *k, uint64_t now);
 /* The oldest connection of a listener's accept queue, handed to the
  * user (NULL if none). */
-struct sock *listener_take(struct stack *s, struct sock *l);
+struct sock *listener_take(struct stack *s, struct listener *l);
 /* Makes k a connection on `ep` with the options of `from` (k itself, or
  * the listener): 0 or -ENOMEM. */
 int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
