@@ -1,7 +1,7 @@
-/* Finding sockets: connections in a hash table by 4-tuple (SipHash under
- * the stack's secret key, so remote hosts cannot aim collisions),
- * listeners by port, and every socket holding a port by port, for bind
- * conflicts and ephemeral port choice. */
+/* Finding sockets: connections and TIME-WAIT records in hash tables by
+ * 4-tuple (SipHash under the stack's secret key, so remote hosts cannot
+ * aim collisions), listeners by port, and everything holding a port by
+ * port, for bind conflicts and ephemeral port choice. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -15,34 +15,98 @@ static bool same_endpoints(const struct tcp_endpoints *a, const struct tcp_endpo
            a->lport == b->lport && a->rport == b->rport;
 }
 
-static struct hnode **bucket(const struct stack *s, const struct tcp_endpoints *ep)
+static const struct tcp_endpoints *entry_key(const struct tuple_table *t, const struct hnode *n)
 {
-    return &s->hash[endpoints_hash(&s->cfg.isn_key, ep) & s->hash_mask];
+    return (const struct tcp_endpoints *)(const void *)((const char *)n + t->key_off);
+}
+
+static struct hnode **bucket(const struct stack *s, const struct tuple_table *t,
+                             const struct tcp_endpoints *ep)
+{
+    return &t->bucket[endpoints_hash(&s->cfg.isn_key, ep) & t->mask];
+}
+
+int tuple_table_init(struct tuple_table *t, ptrdiff_t key_off)
+{
+    t->bucket = calloc(HASH_INITIAL, sizeof *t->bucket);
+    if (!t->bucket)
+        return -ENOMEM;
+    t->mask = HASH_INITIAL - 1;
+    t->key_off = key_off;
+    return 0;
+}
+
+void tuple_table_free(struct tuple_table *t)
+{
+    free(t->bucket);
+}
+
+struct hnode *tuple_find(const struct stack *s, const struct tuple_table *t,
+                         const struct tcp_endpoints *ep)
+{
+    for (struct hnode *n = *bucket(s, t, ep); n; n = n->next)
+        if (same_endpoints(entry_key(t, n), ep))
+            return n;
+    return NULL;
+}
+
+/* Doubles the buckets once there are more entries than buckets. */
+static void grow(const struct stack *s, struct tuple_table *t)
+{
+    size_t old_n = t->mask + 1;
+    struct hnode **old = t->bucket;
+    struct hnode **fresh = calloc(old_n * 2, sizeof *fresh);
+    if (!fresh)
+        return; /* longer chains, still correct */
+    t->bucket = fresh;
+    t->mask = old_n * 2 - 1;
+    for (size_t i = 0; i < old_n; i++) {
+        struct hnode *node = old[i];
+        while (node) {
+            struct hnode *next = node->next;
+            hlist_add(bucket(s, t, entry_key(t, node)), node);
+            node = next;
+        }
+    }
+    free(old);
+}
+
+void tuple_add(const struct stack *s, struct tuple_table *t, struct hnode *n)
+{
+    if (t->count >= t->mask + 1)
+        grow(s, t);
+    hlist_add(bucket(s, t, entry_key(t, n)), n);
+    t->count++;
+}
+
+void tuple_del(struct tuple_table *t, struct hnode *n)
+{
+    if (!hnode_linked(n))
+        return;
+    hlist_del(n);
+    t->count--;
 }
 
 #define hash_sock(n) hnode_entry(n, struct sock, hash_node)
 #define port_sock(n) hnode_entry(n, struct sock, port_node)
-
-int table_init(struct stack *s)
-{
-    s->hash = calloc(HASH_INITIAL, sizeof *s->hash);
-    if (!s->hash)
-        return -ENOMEM;
-    s->hash_mask = HASH_INITIAL - 1;
-    return 0;
-}
-
-void table_free(struct stack *s)
-{
-    free(s->hash);
-}
+#define port_time_wait(n) hnode_entry(n, struct time_wait, port_node)
 
 struct sock *table_lookup(const struct stack *s, const struct tcp_endpoints *ep)
 {
-    for (struct hnode *n = *bucket(s, ep); n; n = n->next)
-        if (same_endpoints(&hash_sock(n)->ep, ep))
-            return hash_sock(n);
-    return NULL;
+    struct hnode *n = tuple_find(s, &s->conns, ep);
+    return n ? hash_sock(n) : NULL;
+}
+
+void table_insert(struct stack *s, struct sock *k)
+{
+    tuple_add(s, &s->conns, &k->hash_node);
+    s->stats.conns_open = s->conns.count;
+}
+
+void table_remove(struct stack *s, struct sock *k)
+{
+    tuple_del(&s->conns, &k->hash_node);
+    s->stats.conns_open = s->conns.count;
 }
 
 struct listener *table_listener(const struct stack *s, uint16_t port)
@@ -58,46 +122,6 @@ struct listener *table_listener(const struct stack *s, uint16_t port)
 void listener_insert(struct stack *s, struct listener *l)
 {
     hlist_add(&s->listeners[l->sock->ep.lport % PORT_BUCKETS], &l->node);
-}
-
-/* Doubles the buckets once there are more entries than buckets. */
-static void grow(struct stack *s)
-{
-    size_t n = (s->hash_mask + 1) * 2;
-    struct hnode **old = s->hash;
-    size_t old_n = s->hash_mask + 1;
-    struct hnode **fresh = calloc(n, sizeof *fresh);
-    if (!fresh)
-        return; /* longer chains, still correct */
-    s->hash = fresh;
-    s->hash_mask = n - 1;
-    for (size_t i = 0; i < old_n; i++) {
-        struct hnode *node = old[i];
-        while (node) {
-            struct hnode *next = node->next;
-            hlist_add(bucket(s, &hash_sock(node)->ep), node);
-            node = next;
-        }
-    }
-    free(old);
-}
-
-void table_insert(struct stack *s, struct sock *k)
-{
-    if (s->hash_count >= s->hash_mask + 1)
-        grow(s);
-    hlist_add(bucket(s, &k->ep), &k->hash_node);
-    s->hash_count++;
-    s->stats.conns_open++;
-}
-
-void table_remove(struct stack *s, struct sock *k)
-{
-    if (!hnode_linked(&k->hash_node))
-        return;
-    hlist_del(&k->hash_node);
-    s->hash_count--;
-    s->stats.conns_open--;
 }
 
 void port_add(struct stack *s, struct sock *k)
@@ -123,21 +147,31 @@ int port_check_bind(const struct stack *s, const struct sock *k, uint16_t port)
         if (!(k->opts.reuseaddr && o->opts.reuseaddr && o->kind != SOCK_LISTENER))
             return -EADDRINUSE;
     }
+    for (struct hnode *n = s->time_wait_ports[port % PORT_BUCKETS]; n; n = n->next) {
+        const struct time_wait *tw = port_time_wait(n);
+        if (tw->tcb.ep.lport == port && !(k->opts.reuseaddr && tw->reuseaddr))
+            return -EADDRINUSE;
+    }
     return 0;
 }
 
 static bool port_usable(const struct stack *s, uint16_t port,
                         const struct tcp_endpoints *dest)
 {
+    /* Linux (__inet_hash_connect): a connection may share its local
+     * port with connections to other destinations, never with a bound
+     * or listening socket. */
     for (struct hnode *n = s->ports[port % PORT_BUCKETS]; n; n = n->next) {
         const struct sock *o = port_sock(n);
         if (o->ep.lport != port || !holds_port(o))
             continue;
-        /* Linux (__inet_hash_connect): a connection may share its local
-         * port with connections to other destinations, never with a
-         * bound or listening socket. */
         if (!dest || o->kind != SOCK_CONN ||
             (o->ep.raddr == dest->raddr && o->ep.rport == dest->rport))
+            return false;
+    }
+    for (struct hnode *n = s->time_wait_ports[port % PORT_BUCKETS]; n; n = n->next) {
+        const struct tcp_endpoints *o = &port_time_wait(n)->tcb.ep;
+        if (o->lport == port && (!dest || (o->raddr == dest->raddr && o->rport == dest->rport)))
             return false;
     }
     return true;

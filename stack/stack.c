@@ -122,7 +122,11 @@ struct stack *stack_new(const struct stack_config *cfg, struct link *link)
     int err = 0;
     if (cfg->random_isn_key)
         err = isn_key_random(&s->cfg.isn_key);
-    if (!err && (!s->tx || !s->rx || table_init(s) < 0))
+    if (!err && (!s->tx || !s->rx ||
+                 tuple_table_init(&s->conns, offsetof(struct sock, ep) -
+                                                 offsetof(struct sock, hash_node)) < 0 ||
+                 tuple_table_init(&s->time_waits, offsetof(struct time_wait, tcb.ep) -
+                                                      offsetof(struct time_wait, hash_node)) < 0))
         err = -ENOMEM;
     if (err) {
         stack_free(s);
@@ -143,7 +147,10 @@ void stack_free(struct stack *s)
         free(s->loop_head);
         s->loop_head = next;
     }
-    table_free(s);
+    while (s->tw_oldest)
+        time_wait_free(s, s->tw_oldest);
+    tuple_table_free(&s->conns);
+    tuple_table_free(&s->time_waits);
     free(s->heap);
     free(s->acks);
     free(s->tx);
@@ -346,6 +353,10 @@ void sock_settle(struct stack *s, struct sock *k)
         k->was_connected = true;
     if (k->parent && !child_settle(s, k))
         return;
+    if (k->released && c->state == TCP_TIME_WAIT && time_wait_enter(s, k)) {
+        sock_free(s, k);
+        return;
+    }
     if (tcp_is_closed(c)) {
         /* Over: the 4-tuple is free again; the socket stays for the
          * user to read the outcome until it is released. */
@@ -494,17 +505,29 @@ static struct sock *listen_input(struct stack *s, struct listener *l,
     return k;
 }
 
-/* RFC 9293 3.10.7.4, note on TIME-WAIT, and RFC 6191: a new SYN may
- * reopen a 4-tuple in TIME-WAIT when its sequence number (or timestamp)
- * shows it is not an old duplicate. */
-static bool time_wait_reusable(const struct tcp_conn *c, const struct tcp_segment *seg)
+/* A connection still open by its user in TIME-WAIT, judged as its
+ * record would be (tcp_time_wait_reusable). */
+static bool conn_reusable(const struct tcp_conn *c, const struct tcp_segment *seg)
 {
-    if (c->state != TCP_TIME_WAIT ||
-        (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+    struct tcp_time_wait tw;
+    if (c->state != TCP_TIME_WAIT)
         return false;
-    if (c->ts_on && seg->opt.has_ts)
-        return seq_gt(seg->opt.ts_val, c->ts_recent);
-    return seq_gt(seg->seq, c->rcv_nxt);
+    tcp_time_wait_save(c, &tw);
+    return tcp_time_wait_reusable(&tw, seg);
+}
+
+/* A segment for a TIME-WAIT record: answered by it, unless it is a SYN
+ * that reopens the 4-tuple for a listener (returned). */
+static struct listener *time_wait_segment(struct stack *s, struct time_wait *tw,
+                                          const struct tcp_segment *seg, uint64_t now)
+{
+    struct listener *l;
+    if (tcp_time_wait_reusable(&tw->tcb, seg) && (l = table_listener(s, seg->dport))) {
+        time_wait_free(s, tw);
+        return l;
+    }
+    time_wait_input(s, tw, seg, now);
+    return NULL;
 }
 
 static void tcp_packet_input(struct stack *s, const struct ipv4_packet *ip, uint64_t now)
@@ -521,7 +544,12 @@ static void tcp_packet_input(struct stack *s, const struct ipv4_packet *ip, uint
     };
     struct sock *k = table_lookup(s, &ep);
     struct listener *l = NULL;
-    if (k && time_wait_reusable(&k->conn, &seg) && (l = table_listener(s, seg.dport))) {
+    struct time_wait *tw;
+    if (!k && (tw = time_wait_lookup(s, &ep))) {
+        if (!(l = time_wait_segment(s, tw, &seg, now)))
+            return;
+    }
+    if (k && conn_reusable(&k->conn, &seg) && (l = table_listener(s, seg.dport))) {
         tcp_abort(&k->conn, now);
         sock_settle(s, k);
         k = NULL;
@@ -645,6 +673,7 @@ unsigned stack_receive(struct stack *s, uint64_t now)
 void stack_timers(struct stack *s, uint64_t now)
 {
     loop_drain(s, now);
+    time_wait_expire(s, now);
     /* Each connection fires everything that is due at once, so one pass
      * over the heap suffices; the bound guards against a deadline that
      * would not move. */
@@ -661,20 +690,24 @@ uint64_t stack_next_deadline(const struct stack *s)
 {
     if (s->loop_head)
         return 1;   /* looped packets: now */
-    return s->heap_len ? s->heap[0]->deadline : 0;
+    uint64_t next = s->heap_len ? s->heap[0]->deadline : 0;
+    if (s->tw_oldest && (!next || s->tw_oldest->tcb.close_at < next))
+        next = s->tw_oldest->tcb.close_at;
+    return next;
 }
 
 void stack_get_stats(const struct stack *s, struct stack_stats *out)
 {
     *out = s->stats;
     out->tcp = s->host.stats;
+    out->sockets = s->socks;
 }
 
 unsigned stack_delivering(const struct stack *s, bool peer_fin)
 {
     unsigned n = 0;
-    for (size_t i = 0; i <= s->hash_mask; i++) {
-        for (struct hnode *node = s->hash[i]; node; node = node->next) {
+    for (size_t i = 0; i <= s->conns.mask; i++) {
+        for (struct hnode *node = s->conns.bucket[i]; node; node = node->next) {
             const struct sock *k = hnode_entry(node, struct sock, hash_node);
             const struct tcp_conn *c = &k->conn;
             if ((c->sndbuf.len || c->snd_una != c->snd_max || c->state == TCP_FIN_WAIT_1 ||

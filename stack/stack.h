@@ -37,7 +37,11 @@ struct stack_stats {
     uint64_t ip_in, ip_out, tcp_in, icmp_in, icmp_out, link_errors;
     uint64_t drops[DROP_REASON_COUNT];
     struct tcp_stats tcp;        /* a copy of the host's counters */
+    uint64_t sockets;            /* sockets now: the user's, and connections
+                                    not yet accepted or not yet over */
     uint64_t conns_open;         /* connections in the table now */
+    uint64_t time_wait;          /* TIME-WAIT records now (released
+                                    connections; see tcp_time_wait.c) */
 };
 
 struct stack;

@@ -105,7 +105,7 @@ int stack_connect(struct stack *s, struct sock *k, uint32_t addr, uint16_t port,
         .laddr = s->cfg.addr, .raddr = addr, .lport = k->ep.lport, .rport = port,
     };
     bool bound = is_bound(k);
-    if (bound && table_lookup(s, &ep))
+    if (bound && (table_lookup(s, &ep) || time_wait_lookup(s, &ep)))
         return -EADDRNOTAVAIL;   /* the 4-tuple is taken */
     if (!bound && !(ep.lport = port_pick_ephemeral(s, &ep)))
         return -EADDRNOTAVAIL;

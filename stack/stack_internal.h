@@ -74,6 +74,22 @@ struct sock {
     void *user;
 };
 
+/* A connection in TIME-WAIT once its socket is released (time_wait.c). */
+struct time_wait {
+    struct tcp_time_wait tcb;
+    bool reuseaddr;          /* the socket's SO_REUSEADDR, for bind rules */
+    struct hnode hash_node, port_node;
+    struct time_wait *older, *newer;   /* by deadline */
+};
+
+/* A hash table by 4-tuple; its entries embed a struct hnode with their
+ * endpoints key_off bytes from it. */
+struct tuple_table {
+    struct hnode **bucket;
+    size_t mask, count;
+    ptrdiff_t key_off;
+};
+
 static inline struct sock *conn_sock(struct tcp_conn *c)
 {
     return (struct sock *)(void *)((char *)c - offsetof(struct sock, conn));
@@ -89,12 +105,12 @@ struct stack {
     uint16_t ip_id;
     uint16_t next_ephemeral;
 
-    /* Connections by 4-tuple; listeners by port; every socket holding a
-     * port, by port. */
-    struct hnode **hash;
-    size_t hash_mask, hash_count;
+    /* Connections and TIME-WAIT records by 4-tuple; listeners by port;
+     * sockets and TIME-WAIT records holding a port, by port. */
+    struct tuple_table conns, time_waits;
     struct hnode *listeners[PORT_BUCKETS];
-    struct hnode *ports[PORT_BUCKETS];
+    struct hnode *ports[PORT_BUCKETS], *time_wait_ports[PORT_BUCKETS];
+    struct time_wait *tw_oldest, *tw_newest;
 
     /* Min-heap of sockets with an armed deadline; room for every socket
      * is reserved when the socket is made, so arming never fails. */
@@ -125,8 +141,12 @@ struct stack {
 };
 
 /* sock_table.c */
-int table_init(struct stack *s);
-void table_free(struct stack *s);
+int tuple_table_init(struct tuple_table *t, ptrdiff_t key_off);
+void tuple_table_free(struct tuple_table *t);
+struct hnode *tuple_find(const struct stack *s, const struct tuple_table *t,
+                         const struct tcp_endpoints *ep);
+void tuple_add(const struct stack *s, struct tuple_table *t, struct hnode *n);
+void tuple_del(struct tuple_table *t, struct hnode *n);   /* if it is in */
 /* The connection on 4-tuple ep, if any. */
 struct sock *table_lookup(const struct stack *s, const struct tcp_endpoints *ep);
 /* The listener on `port`, if any. */
@@ -143,6 +163,17 @@ int port_check_bind(const struct stack *s, const struct sock *k, uint16_t port);
  * (connect) a port may be shared by connections to other destinations;
  * without (bind to port 0) the port must be unused. */
 uint16_t port_pick_ephemeral(struct stack *s, const struct tcp_endpoints *dest);
+
+/* time_wait.c */
+/* Replaces released connection k, in TIME-WAIT, by a record (the caller
+ * frees k): false if there was no memory for one. */
+bool time_wait_enter(struct stack *s, const struct sock *k);
+void time_wait_free(struct stack *s, struct time_wait *tw);
+struct time_wait *time_wait_lookup(const struct stack *s, const struct tcp_endpoints *ep);
+void time_wait_input(struct stack *s, struct time_wait *tw, const struct tcp_segment *seg,
+                     uint64_t now);
+/* Frees the records whose 2 MSL are over. */
+void time_wait_expire(struct stack *s, uint64_t now);
 
 /* timer_heap.c */
 /* Room for n sockets: 0 or -ENOMEM. */

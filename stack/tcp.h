@@ -181,6 +181,28 @@ struct tcp_conn {
     int soft_error;         /* ICMP soft error, reported on timeout */
 };
 
+/* A connection in TIME-WAIT reduced to what it still needs (see
+ * tcp_time_wait.c): about a fifth of a tcp_conn, and no buffers. */
+struct tcp_time_wait {
+    struct tcp_endpoints ep;
+    uint32_t snd_nxt, snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
+    uint32_t rcv_nxt, rcv_adv;
+    uint32_t ts_recent, ts_offset;
+    uint64_t ts_recent_at;
+    uint64_t close_at;      /* 2 MSL after the last FIN */
+    uint64_t challenge_rng, challenge_until, challenge_acks_left;
+    uint8_t snd_wscale, rcv_wscale, ip_tos, ip_ttl;
+    bool ws_on, ts_on;
+};
+/* Records a connection in TIME-WAIT. */
+void tcp_time_wait_save(const struct tcp_conn *c, struct tcp_time_wait *tw);
+/* A segment for the record, processed as tcp_input would for the
+ * connection; false when that ended it (a RST at RCV.NXT). */
+bool tcp_time_wait_input(struct tcp_time_wait *tw, struct tcp_host *h,
+                         const struct tcp_segment *seg, uint64_t now);
+/* True for a SYN that may reopen the 4-tuple (RFC 6191). */
+bool tcp_time_wait_reusable(const struct tcp_time_wait *tw, const struct tcp_segment *seg);
+
 /* Allocates the buffers; the connection starts CLOSED. 0 or -ENOMEM. */
 int tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
                   const struct tcp_endpoints *ep, uint32_t sndbuf,

@@ -308,6 +308,13 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
         c->host->stats.unacceptable_segs++;
         if (!(s.flags & TCP_RST))
             tcp_send_ack(c, now);
+        /* RFC 9293 3.10.7.4 eighth, TIME-WAIT: "The only thing that can
+         * arrive in this state is a retransmission of the remote FIN.
+         * Acknowledge it, and restart the 2 MSL timeout." It lies below
+         * RCV.NXT, so it fails the test above: restart here (as Linux's
+         * tcp_timewait_state_process does). */
+        if (c->state == TCP_TIME_WAIT && (s.flags & TCP_FIN) && !(s.flags & TCP_RST))
+            tcp_enter_time_wait(c, now);
         return;
     }
     c->last_recv_at = now;

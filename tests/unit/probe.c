@@ -218,5 +218,5 @@ uint64_t probe_conns_open(struct probe *p)
 {
     struct stack_stats st;
     stack_get_stats(p->stack, &st);
-    return st.conns_open;
+    return st.conns_open + st.time_wait;
 }

@@ -79,7 +79,7 @@ void peer_send_ack(struct probe *p, struct peer *c, uint16_t wnd);
  * set) ACK exactly; reports a test failure and returns false otherwise. */
 bool expect_seg(struct probe *p, struct tcp_segment *out, uint8_t flags,
                 uint32_t seq, uint32_t ack);
-/* Connections in the stack's table now. */
+/* Connections in the stack's tables now (TIME-WAIT records too). */
 uint64_t probe_conns_open(struct probe *p);
 /* The stack's counter for a drop reason. */
 uint64_t probe_drops(struct probe *p, enum drop_reason r);
