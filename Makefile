@@ -29,7 +29,8 @@ TEST_TOOLS  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tool
 PREFIX  ?= /usr/local
 
 .PHONY: all test unit bench demo install fuzz clean
-all: $(BUILD)/libtuntcpstack.a $(BUILD)/libtuntcp.so $(BUILD)/tuntcpd $(BUILD)/tuntcp $(EXAMPLES)
+all: $(BUILD)/libtuntcpstack.a $(BUILD)/libtuntcp.so $(BUILD)/tuntcpd $(BUILD)/tuntcp $(EXAMPLES) \
+     $(TEST_TOOLS)
 
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(dir $@)

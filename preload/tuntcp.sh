@@ -10,6 +10,7 @@ usage: tuntcp run [--dev D] [--net CIDR] [--addr A] [--mtu N] [--pcap FILE]
                   [--log LEVEL] [--bind-any] -- PROG [ARGS...]
        tuntcp up [--dev D] [--net CIDR] [--mtu N] [--user U]
        tuntcp down [--dev D]
+       tuntcp stats [--dev D]
        tuntcp --help
 
 run    runs PROG with libtuntcp.so preloaded: its TCP sockets bound to or
@@ -19,6 +20,9 @@ up     (as root) creates a persistent TUN device with the kernel-side
        until down. U's programs use it through the stack's control
        socket, with no access to /dev/net/tun.
 down   (as root) stops the stack and deletes the device.
+stats  prints what the device's stack counts, one "name value" a line:
+       packets, TCP counters, drops by reason, connections and sockets
+       open, and its daemon's relays, open fds and memory (VmRSS, VmHWM).
 Defaults: --dev tun0 --net 172.16.0.0/24 (kernel side .1, stack .2).
 Log levels: error warn info debug packets.
 USAGE
@@ -80,6 +84,17 @@ up|down)
         ip tuntap del dev "$dev" mode tun
         die "could not set up $dev; nothing is left behind"
     fi
+    ;;
+stats)
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --dev) need_arg "$@"; export TUNTCP_DEV=$2; shift 2 ;;
+        *) die "unknown option $1 (see tuntcp --help)" ;;
+        esac
+    done
+    daemon=$here/tuntcpd
+    [ -x "$daemon" ] || die "cannot find $daemon (build it with make)"
+    exec "$daemon" --stats
     ;;
 *) usage >&2; exit 2 ;;
 esac

@@ -123,6 +123,13 @@ void config_read(struct tuntcp_config *c)
             die("TUNTCP_IMPAIR", v, "loss=P,dup=P,reorder=P[,seed=N] with P from 0 to 1");
         c->impaired = true;
     }
+    if ((v = getenv("TUNTCP_MSL_MS")) && *v) {
+        char *end;
+        long ms = strtol(v, &end, 10);
+        if (*end || ms < 1 || ms > 600000)
+            die("TUNTCP_MSL_MS", v, "a number of milliseconds from 1 to 600000");
+        c->msl_ms = (uint32_t)ms;
+    }
     if ((v = getenv("TUNTCP_BIND_ANY")) && *v) {
         if (strcmp(v, "0") && strcmp(v, "1"))
             die("TUNTCP_BIND_ANY", v, "0 or 1");

@@ -19,6 +19,7 @@ struct tuntcp_config {
     enum log_level log;
     char pcap[4096];
     bool bind_any;
+    uint32_t msl_ms;            /* TIME-WAIT lasts 2 MSL; 0: the stack's default */
     bool impaired;
     struct impair_config impair;
 };

@@ -28,6 +28,9 @@ enum ctl_op {
     CTL_LINGER,     /* replies once the socket, closed by its last fd, has
                        its FIN acknowledged (SO_LINGER) */
     CTL_STOP,       /* reset every connection and exit (tuntcp down) */
+    CTL_STATS,      /* -> one message: the reply, then text of "name
+                       value" lines (the stack's counters, the daemon's
+                       figures); rep.result is the text's length */
     CTL_OP_END
 };
 
@@ -82,6 +85,9 @@ struct ctl_rep {
         struct ctl_status status;
     };
 };
+
+/* The largest CTL_STATS reply: struct ctl_rep and its text. */
+#define CTL_STATS_MAX 16384
 
 /* What each connection a listener accepts arrives with, beside its fd. */
 struct ctl_accepted {

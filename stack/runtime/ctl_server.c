@@ -4,8 +4,12 @@
  * proves it by sending its fd along (a server's workers that gave up root
  * still set options on the connections they accept). A request that is
  * not well formed is answered with EBADMSG, never trusted. */
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -15,6 +19,7 @@
 
 #include "daemon.h"
 #include "fdpass.h"
+#include "stack_internal.h"   /* the socket count, until stack_stats has it */
 
 /* Linux's numbering of the states in struct tcp_info (net/tcp_states.h) */
 static uint8_t linux_state(enum tcp_state s)
@@ -229,6 +234,121 @@ static int do_getopt(struct daemon *d, struct rsock *r, int opt, int32_t *value)
     return rc;
 }
 
+/* ---- CTL_STATS: what `tuntcp stats` prints ---- */
+
+/* The stack's counters and the daemon's own figures. */
+struct figures {
+    struct stack_stats stack;
+    uint64_t socks;                 /* sockets in the stack */
+    uint64_t relays, bound;         /* connections the daemon relays, and
+                                       bound or listening sockets it holds */
+    uint64_t clients;               /* control connections */
+    uint64_t fds;                   /* the daemon's open fds */
+    uint64_t vm_rss_kb, vm_hwm_kb;  /* its memory now, and at its peak */
+};
+
+/* One "name value" line a field, in this order; every field is a
+ * uint64_t (checked). The drop counters follow, by reason. */
+#define U64_FIELD(f) (offsetof(struct figures, f) + \
+                      0 * sizeof(_Generic(((struct figures *)0)->f, uint64_t: 0)))
+#define STACK(f) { #f, U64_FIELD(stack.f) }
+#define DAEMON(f) { "daemon." #f, U64_FIELD(f) }
+static const struct figure {
+    const char *name;
+    size_t off;
+} figures_shown[] = {
+    STACK(ip_in), STACK(ip_out), STACK(tcp_in), STACK(icmp_in), STACK(icmp_out),
+    STACK(link_errors),
+    STACK(tcp.segs_out), STACK(tcp.data_segs_out), STACK(tcp.bytes_out),
+    STACK(tcp.retrans_segs), STACK(tcp.fast_retransmits), STACK(tcp.rto_expirations),
+    STACK(tcp.zero_window_probes), STACK(tcp.keepalive_probes), STACK(tcp.challenge_acks),
+    STACK(tcp.challenge_acks_suppressed), STACK(tcp.rst_out), STACK(tcp.paws_drops),
+    STACK(tcp.unacceptable_segs), STACK(tcp.ooo_segs), STACK(tcp.ooo_dropped),
+    STACK(tcp.active_opens), STACK(tcp.passive_opens), STACK(tcp.established),
+    STACK(tcp.resets_in), STACK(tcp.timeouts), STACK(tcp.syncookies_sent),
+    STACK(tcp.syncookies_ok), STACK(tcp.syncookies_failed),
+    STACK(conns_open),
+    { "socks", U64_FIELD(socks) },
+    DAEMON(relays), DAEMON(bound), DAEMON(clients), DAEMON(fds),
+    DAEMON(vm_rss_kb), DAEMON(vm_hwm_kb),
+};
+
+static uint64_t open_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    if (!dir)
+        return 0;
+    uint64_t n = 0;
+    for (struct dirent *e; (e = readdir(dir));)
+        n += e->d_name[0] != '.';
+    closedir(dir);
+    return n ? n - 1 : 0;   /* less the directory's own */
+}
+
+/* VmRSS and VmHWM, in kB. */
+static void memory_of(struct figures *f)
+{
+    FILE *st = fopen("/proc/self/status", "re");
+    if (!st)
+        return;
+    char line[256];
+    while (fgets(line, sizeof line, st)) {
+        uint64_t kb;
+        if (sscanf(line, "VmRSS: %" SCNu64, &kb) == 1)
+            f->vm_rss_kb = kb;
+        else if (sscanf(line, "VmHWM: %" SCNu64, &kb) == 1)
+            f->vm_hwm_kb = kb;
+    }
+    fclose(st);
+}
+
+static void figures_of(struct daemon *d, struct figures *f)
+{
+    memset(f, 0, sizeof *f);
+    stack_get_stats(d->stack, &f->stack);
+    f->socks = d->stack->socks;
+    for (size_t i = 0; i < ID_BUCKETS; i++)
+        for (const struct rsock *r = d->ids[i]; r; r = r->id_next)
+            if (r->kind == SOCKNAME_BOUND)
+                f->bound++;
+            else
+                f->relays++;
+    f->clients = d->nclients;
+    f->fds = open_fds();
+    memory_of(f);
+}
+
+/* Appends a line while there is room; returns the new length. */
+static size_t add_line(char *buf, size_t cap, size_t len, const char *name, uint64_t value)
+{
+    int n = snprintf(buf + len, cap - len, "%s %" PRIu64 "\n", name, value);
+    return n > 0 && (size_t)n < cap - len ? len + (size_t)n : len;
+}
+
+/* One message: the reply, then the text. */
+static void stats_reply(struct daemon *d, struct client *c)
+{
+    char msg[CTL_STATS_MAX];
+    struct ctl_rep rep = { 0 };
+    char *text = msg + sizeof rep;
+    size_t cap = sizeof msg - sizeof rep, len = 0;
+    struct figures f;
+    figures_of(d, &f);
+    for (size_t i = 0; i < sizeof figures_shown / sizeof *figures_shown; i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)&f + figures_shown[i].off, sizeof v);
+        len = add_line(text, cap, len, figures_shown[i].name, v);
+    }
+    for (int r = DROP_NONE + 1; r < DROP_REASON_COUNT; r++) {
+        char name[64];
+        snprintf(name, sizeof name, "drops.%s", drop_reason_name((enum drop_reason)r));
+        len = add_line(text, cap, len, name, f.stack.drops[r]);
+    }
+    rep.result = (int32_t)len;
+    memcpy(msg, &rep, sizeof rep);
+    fdpass_send(c->fd, msg, sizeof rep + len, -1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 /* May the client do this? `held` is the fd it sent along, if any. */
 /* Trusted clients may do anything; others may say hello, and act on a
  * socket they show they hold (its fd comes with the request). Holding one
@@ -307,6 +427,10 @@ static void handle(struct daemon *d, struct client *c, const struct ctl_req *req
     case CTL_STOP:
         d->stop = true;
         break;
+    case CTL_STATS:
+        if (!quiet)
+            stats_reply(d, c);
+        return;
     default:
         rep.result = -EINVAL;
         break;

@@ -2,6 +2,7 @@
  *
  *   tuntcpd [--persist] [--user USER]   start (configured by TUNTCP_*)
  *   tuntcpd --stop                      stop the device's daemon
+ *   tuntcpd --stats                     print its counters and figures
  *   tuntcpd --check                     check TUNTCP_*, print the kernel
  *                                       side's address/prefix
  *
@@ -23,18 +24,29 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: tuntcpd [--persist] [--user USER] | --stop | --check\n"
+    fprintf(stderr, "usage: tuntcpd [--persist] [--user USER] | --stop | --stats | --check\n"
                     "(normally started by libtuntcp.so or `tuntcp up`; see README)\n");
     exit(2);
+}
+
+/* A control connection to the device's daemon, -1 if none runs. */
+static int ctl_open(const char *dev)
+{
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa;
+    socklen_t len = ctl_address(dev, &sa);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, len) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
 }
 
 /* Asks the device's daemon to stop, and waits until it has. */
 static int stop(const char *dev)
 {
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa;
-    socklen_t len = ctl_address(dev, &sa);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len) < 0)
+    int fd = ctl_open(dev);
+    if (fd < 0)
         return 0;   /* none runs */
     struct ctl_req req = { .version = CTL_VERSION, .op = CTL_STOP };
     struct ctl_rep rep;
@@ -43,6 +55,37 @@ static int stop(const char *dev)
     while (recv(fd, &rep, sizeof rep, 0) > 0)
         ;   /* the reply, then end of stream as it exits */
     return 0;
+}
+
+/* Prints what the device's daemon counts, "name value" a line. */
+static int stats(const char *dev)
+{
+    int fd = ctl_open(dev);
+    if (fd < 0) {
+        fprintf(stderr, "tuntcp: no stack serves %s\n", dev);
+        return 1;
+    }
+    struct ctl_req req = { .version = CTL_VERSION, .op = CTL_STATS };
+    static char msg[CTL_STATS_MAX];
+    struct ctl_rep rep;
+    ssize_t n = -1;
+    if (send(fd, &req, sizeof req, MSG_NOSIGNAL) == (ssize_t)sizeof req)
+        n = recv(fd, msg, sizeof msg, 0);
+    close(fd);
+    if (n < (ssize_t)sizeof rep) {
+        fprintf(stderr, "tuntcp: no answer from the stack of %s\n", dev);
+        return 1;
+    }
+    memcpy(&rep, msg, sizeof rep);
+    if (rep.result < 0) {
+        fprintf(stderr, "tuntcp: stats of %s: %s\n", dev, strerror(-rep.result));
+        return 1;
+    }
+    size_t len = (size_t)n - sizeof rep;
+    if ((size_t)rep.result < len)
+        len = (size_t)rep.result;
+    fwrite(msg + sizeof rep, 1, len, stdout);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static int drop_privileges(const char *user, uid_t *uid)
@@ -103,7 +146,7 @@ static void standard_fds_open(void)
 int main(int argc, char **argv)
 {
     standard_fds_open();
-    bool persist = false, stopping = false, checking = false;
+    bool persist = false, stopping = false, checking = false, showing = false;
     const char *user = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--persist"))
@@ -112,6 +155,8 @@ int main(int argc, char **argv)
             stopping = true;
         else if (!strcmp(argv[i], "--check"))
             checking = true;
+        else if (!strcmp(argv[i], "--stats"))
+            showing = true;
         else if (!strcmp(argv[i], "--user") && i + 1 < argc)
             user = argv[++i];
         else
@@ -131,6 +176,8 @@ int main(int argc, char **argv)
     }
     if (stopping)
         return stop(d->cfg.dev);
+    if (showing)
+        return stats(d->cfg.dev);
     d->persist = persist;
     char err[512];
     int rc = daemon_open(d, err, sizeof err);
