@@ -19,7 +19,6 @@
 
 #include "daemon.h"
 #include "fdpass.h"
-#include "stack_internal.h"   /* the socket count, until stack_stats has it */
 
 /* Linux's numbering of the states in struct tcp_info (net/tcp_states.h) */
 static uint8_t linux_state(enum tcp_state s)
@@ -239,7 +238,6 @@ static int do_getopt(struct daemon *d, struct rsock *r, int opt, int32_t *value)
 /* The stack's counters and the daemon's own figures. */
 struct figures {
     struct stack_stats stack;
-    uint64_t socks;                 /* sockets in the stack */
     uint64_t relays, bound;         /* connections the daemon relays, and
                                        bound or listening sockets it holds */
     uint64_t clients;               /* control connections */
@@ -267,8 +265,7 @@ static const struct figure {
     STACK(tcp.active_opens), STACK(tcp.passive_opens), STACK(tcp.established),
     STACK(tcp.resets_in), STACK(tcp.timeouts), STACK(tcp.syncookies_sent),
     STACK(tcp.syncookies_ok), STACK(tcp.syncookies_failed),
-    STACK(conns_open),
-    { "socks", U64_FIELD(socks) },
+    STACK(sockets), STACK(conns_open), STACK(time_wait),
     DAEMON(relays), DAEMON(bound), DAEMON(clients), DAEMON(fds),
     DAEMON(vm_rss_kb), DAEMON(vm_hwm_kb),
 };
@@ -306,7 +303,6 @@ static void figures_of(struct daemon *d, struct figures *f)
 {
     memset(f, 0, sizeof *f);
     stack_get_stats(d->stack, &f->stack);
-    f->socks = d->stack->socks;
     for (size_t i = 0; i < ID_BUCKETS; i++)
         for (const struct rsock *r = d->ids[i]; r; r = r->id_next)
             if (r->kind == SOCKNAME_BOUND)
