@@ -51,6 +51,7 @@ static void carry_options(int fd, struct ctl_req *req)
 {
     static const struct { int level, name, opt; } map[] = {
         { SOL_SOCKET, SO_REUSEADDR, STACK_OPT_REUSEADDR },
+        { SOL_SOCKET, SO_REUSEPORT, STACK_OPT_REUSEPORT },
         { SOL_SOCKET, SO_KEEPALIVE, STACK_OPT_KEEPALIVE },
         { SOL_SOCKET, SO_RCVLOWAT, STACK_OPT_RCVLOWAT },
         { IPPROTO_TCP, TCP_NODELAY, STACK_OPT_NODELAY },

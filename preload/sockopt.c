@@ -35,6 +35,7 @@ static int stack_option(int level, int name)
     if (level == SOL_SOCKET) {
         switch (name) {
         case SO_REUSEADDR: return STACK_OPT_REUSEADDR;
+        case SO_REUSEPORT: return STACK_OPT_REUSEPORT;
         case SO_KEEPALIVE: return STACK_OPT_KEEPALIVE;
         case SO_SNDBUF: return STACK_OPT_SNDBUF;
         case SO_RCVBUF: return STACK_OPT_RCVBUF;

@@ -109,13 +109,23 @@ void table_remove(struct stack *s, struct sock *k)
     s->stats.conns_open = s->conns.count;
 }
 
-struct listener *table_listener(const struct stack *s, uint16_t port)
+#define bucket_listener(n) hnode_entry(n, struct listener, node)
+
+struct listener *table_listener(const struct stack *s, const struct tcp_endpoints *ep)
 {
-    for (struct hnode *n = s->listeners[port % PORT_BUCKETS]; n; n = n->next) {
-        struct listener *l = hnode_entry(n, struct listener, node);
-        if (l->sock->ep.lport == port)
-            return l;
-    }
+    struct hnode *head = s->listeners[ep->lport % PORT_BUCKETS];
+    unsigned count = 0;
+    for (struct hnode *n = head; n; n = n->next)
+        count += bucket_listener(n)->sock->ep.lport == ep->lport;
+    if (!count)
+        return NULL;
+    /* Linux (reuseport_select_sock): listeners sharing the port with
+     * SO_REUSEPORT take connections by a hash of the 4-tuple, so every
+     * segment of one (a SYN cookie's ACK too) finds the same listener. */
+    unsigned pick = count > 1 ? (unsigned)(endpoints_hash(&s->cfg.isn_key, ep) % count) : 0;
+    for (struct hnode *n = head; n; n = n->next)
+        if (bucket_listener(n)->sock->ep.lport == ep->lport && pick-- == 0)
+            return bucket_listener(n);
     return NULL;
 }
 
@@ -138,18 +148,23 @@ static bool holds_port(const struct sock *k)
 int port_check_bind(const struct stack *s, const struct sock *k, uint16_t port)
 {
     /* Linux (inet_csk_bind_conflict): two sockets may share a port only
-     * if both set SO_REUSEADDR and the other one is not listening; a
-     * connection in TIME-WAIT keeps the flag of the socket it came from. */
+     * if both set SO_REUSEADDR and the other one is not listening, or
+     * both set SO_REUSEPORT (then both may listen); a connection in
+     * TIME-WAIT keeps the flags of the socket it came from. (Linux also
+     * wants one owner for SO_REUSEPORT: every socket of a stack has the
+     * daemon's.) */
     for (struct hnode *n = s->ports[port % PORT_BUCKETS]; n; n = n->next) {
         const struct sock *o = port_sock(n);
         if (o == k || o->ep.lport != port || !holds_port(o))
             continue;
-        if (!(k->opts.reuseaddr && o->opts.reuseaddr && o->kind != SOCK_LISTENER))
+        if (!(k->opts.reuseaddr && o->opts.reuseaddr && o->kind != SOCK_LISTENER) &&
+            !(k->opts.reuseport && o->opts.reuseport))
             return -EADDRINUSE;
     }
     for (struct hnode *n = s->time_wait_ports[port % PORT_BUCKETS]; n; n = n->next) {
         const struct time_wait *tw = port_time_wait(n);
-        if (tw->tcb.ep.lport == port && !(k->opts.reuseaddr && tw->reuseaddr))
+        if (tw->tcb.ep.lport == port && !(k->opts.reuseaddr && tw->reuseaddr) &&
+            !(k->opts.reuseport && tw->reuseport))
             return -EADDRINUSE;
     }
     return 0;

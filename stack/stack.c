@@ -522,7 +522,7 @@ static struct listener *time_wait_segment(struct stack *s, struct time_wait *tw,
                                           const struct tcp_segment *seg, uint64_t now)
 {
     struct listener *l;
-    if (tcp_time_wait_reusable(&tw->tcb, seg) && (l = table_listener(s, seg->dport))) {
+    if (tcp_time_wait_reusable(&tw->tcb, seg) && (l = table_listener(s, &tw->tcb.ep))) {
         time_wait_free(s, tw);
         return l;
     }
@@ -549,7 +549,7 @@ static void tcp_packet_input(struct stack *s, const struct ipv4_packet *ip, uint
         if (!(l = time_wait_segment(s, tw, &seg, now)))
             return;
     }
-    if (k && conn_reusable(&k->conn, &seg) && (l = table_listener(s, seg.dport))) {
+    if (k && conn_reusable(&k->conn, &seg) && (l = table_listener(s, &ep))) {
         tcp_abort(&k->conn, now);
         sock_settle(s, k);
         k = NULL;
@@ -568,7 +568,7 @@ static void tcp_packet_input(struct stack *s, const struct ipv4_packet *ip, uint
         return;
     }
     if (!l)
-        l = table_listener(s, seg.dport);
+        l = table_listener(s, &ep);
     if (!l) {
         /* RFC 9293 3.10.7.1: CLOSED, a RST answers anything but a RST */
         tcp_reply_reset(&s->host, &ep, &seg);

@@ -86,7 +86,8 @@ int stack_bind(struct stack *s, struct sock *k, uint32_t addr, uint16_t port);
 /* Binds an ephemeral port first if unbound. As Linux, the accept queue
  * holds backlog + 1 connections; a negative backlog or one above
  * max_backlog means max_backlog. Listening again only changes the
- * backlog. -EADDRINUSE if another socket listens on the port. */
+ * backlog. -EADDRINUSE if another socket listens on the port (unless both set
+ * SO_REUSEPORT: then connections are spread over them by a hash). */
 int stack_listen(struct stack *s, struct sock *k, int backlog);
 /* A new connected socket or -EAGAIN; -EINVAL if not listening. */
 int stack_accept(struct stack *s, struct sock *k, struct sock **out);
@@ -151,6 +152,7 @@ enum stack_opt {
     STACK_OPT_BOUND_DEVICE, /* SO_BINDTODEVICE to the stack's device: 0/1 */
     STACK_OPT_USER_TIMEOUT, /* TCP_USER_TIMEOUT (RFC 5482), ms; 0: the retry counts */
     STACK_OPT_QUICKACK,     /* TCP_QUICKACK: ACK the next segments at once */
+    STACK_OPT_REUSEPORT,    /* SO_REUSEPORT: listeners share a port (set before bind) */
 };
 /* -EINVAL for a bad value. Buffer sizes apply to a connection not yet
  * established and to connections later accepted from a listener. */

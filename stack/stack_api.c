@@ -354,6 +354,9 @@ int stack_setopt(struct stack *s, struct sock *k, enum stack_opt opt, int value,
     case STACK_OPT_REUSEADDR:
         o->reuseaddr = value != 0;
         return 0;
+    case STACK_OPT_REUSEPORT:
+        o->reuseport = value != 0;
+        return 0;
     case STACK_OPT_NODELAY:
         o->nodelay = value != 0;
         break;
@@ -449,6 +452,7 @@ int stack_getopt(struct stack *s, struct sock *k, enum stack_opt opt, int *value
     const struct sock_opts *o = &k->opts;
     switch (opt) {
     case STACK_OPT_REUSEADDR: *value = o->reuseaddr; return 0;
+    case STACK_OPT_REUSEPORT: *value = o->reuseport; return 0;
     case STACK_OPT_NODELAY: *value = o->nodelay; return 0;
     case STACK_OPT_KEEPALIVE: *value = o->keepalive; return 0;
     case STACK_OPT_KEEPIDLE: *value = (int)(o->ka_idle_us / 1000000u); return 0;

@@ -22,7 +22,7 @@ struct sock_queue {
 /* Socket options; a listener's children inherit them. */
 struct sock_opts {
     uint32_t sndbuf, rcvbuf;     /* for connections made after setting */
-    bool reuseaddr, nodelay, keepalive;
+    bool reuseaddr, reuseport, nodelay, keepalive;
     uint64_t ka_idle_us, ka_intvl_us;
     unsigned ka_cnt;
     uint16_t maxseg;             /* TCP_MAXSEG, 0 = none */
@@ -77,7 +77,7 @@ struct sock {
 /* A connection in TIME-WAIT once its socket is released (time_wait.c). */
 struct time_wait {
     struct tcp_time_wait tcb;
-    bool reuseaddr;          /* the socket's SO_REUSEADDR, for bind rules */
+    bool reuseaddr, reuseport;  /* the socket's, for bind rules */
     struct hnode hash_node, port_node;
     struct time_wait *older, *newer;   /* by deadline */
 };
@@ -149,8 +149,9 @@ void tuple_add(const struct stack *s, struct tuple_table *t, struct hnode *n);
 void tuple_del(struct tuple_table *t, struct hnode *n);   /* if it is in */
 /* The connection on 4-tuple ep, if any. */
 struct sock *table_lookup(const struct stack *s, const struct tcp_endpoints *ep);
-/* The listener on `port`, if any. */
-struct listener *table_listener(const struct stack *s, uint16_t port);
+/* The listener for a segment on ep (the one of several sharing the port
+ * with SO_REUSEPORT its hash picks), if any. */
+struct listener *table_listener(const struct stack *s, const struct tcp_endpoints *ep);
 /* Enters or removes a connection (k->ep) in the 4-tuple table. */
 void table_insert(struct stack *s, struct sock *k);
 void table_remove(struct stack *s, struct sock *k);   /* if it is in */

@@ -45,6 +45,7 @@ bool time_wait_enter(struct stack *s, const struct sock *k)
         return false;   /* the socket stays instead */
     tcp_time_wait_save(&k->conn, &tw->tcb);
     tw->reuseaddr = k->opts.reuseaddr;
+    tw->reuseport = k->opts.reuseport;
     tuple_add(s, &s->time_waits, &tw->hash_node);
     hlist_add(&s->time_wait_ports[tw->tcb.ep.lport % PORT_BUCKETS], &tw->port_node);
     list_insert(s, tw);

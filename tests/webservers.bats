@@ -141,6 +141,27 @@ refused() { nsx curl -sv --max-time 5 "$1" 2>&1 | grep -q "Connection refused"; 
     [ "$status" -eq 1 ]
 }
 
+@test "nginx with listen reuseport (a listening socket per worker, SO_REUSEPORT) spreads 4,000 ab requests over both workers" {
+    make_www 1K
+    render nginx-daemon "$TMP" "$STACK:80 reuseport"
+    start_nginx nginx-daemon
+    # the master bound one socket a worker on the same port
+    [ "$(nsx "$ROOT/build/tuntcp" stats | awk '$1 == "daemon.bound" { print $2 }')" -ge 2 ]
+    : > "$TMP/access.log"
+    ab_clean 4000 20 "http://$STACK/"
+    # the stack spread the connections by hash over the two listeners, so
+    # each worker served a share (about half; at least 10% here)
+    for w in $(children "$master"); do
+        [ "$(grep -c "^$w 200$" "$TMP/access.log")" -ge 400 ]
+    done
+    [ "$(grep -c ' 200$' "$TMP/access.log")" -eq 4000 ]
+    preloaded nginx -c "$TMP/nginx-daemon.conf" -s quit
+    wait_until gone "$master"
+    run grep -E '\[(alert|crit|emerg|error)\]' "$TMP/error.log"
+    echo "$output"
+    [ "$status" -eq 1 ]
+}
+
 @test "nginx as a reverse proxy from 172.16.0.2 to a kernel server on 172.16.0.1" {
     # a persistent tun0 (a kernel server binds 172.16.0.1 first) whose stack
     # runs as root: the workers (nobody) make the upstream connections, which

@@ -751,3 +751,90 @@ TEST(linux_ip_tos_and_ip_ttl_go_into_the_ip_header_of_every_segment)
     CHECK_EQ(p.rx_ttl, 64);
     probe_free(&p);
 }
+
+/* A listener on `port` with SO_REUSEPORT (or without). */
+static struct sock *reuseport_listener(struct probe *p, uint16_t port, bool reuseport)
+{
+    struct sock *l = probe_socket(p);
+    stack_setopt(p->stack, l, STACK_OPT_REUSEPORT, reuseport, p->now);
+    if (stack_bind(p->stack, l, PROBE_STACK_ADDR, port) < 0 || stack_listen(p->stack, l, 64) < 0) {
+        stack_close(p->stack, l, p->now);
+        return NULL;
+    }
+    return l;
+}
+
+/* Completes a handshake from the test's `port` to the stack's port 80. */
+static void handshake_from(struct probe *p, uint16_t port)
+{
+    struct tcp_segment syn = seg_make(port, 80, 1000, 0, TCP_SYN, 65535);
+    probe_send(p, &syn, NULL);
+    struct tcp_segment sa;
+    if (!probe_recv(p, &sa))
+        return;
+    struct tcp_segment ack = seg_make(port, 80, 1001, sa.seq + 1, TCP_ACK, 65535);
+    probe_send(p, &ack, NULL);
+}
+
+/* Accepts and aborts every connection l has ready; the RSTs are read. */
+static unsigned accept_all(struct probe *p, struct sock *l)
+{
+    unsigned n = 0;
+    struct sock *k;
+    while (stack_accept(p->stack, l, &k) == 0) {
+        n++;
+        stack_abort(p->stack, k, p->now);
+    }
+    struct tcp_segment rst;
+    while (probe_recv(p, &rst))
+        ;
+    return n;
+}
+
+TEST(linux_so_reuseport_listeners_share_a_port_and_take_connections_by_hash)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *a = reuseport_listener(&p, 80, true);
+    struct sock *b = reuseport_listener(&p, 80, true);
+    CHECK(a && b);
+    for (uint16_t port = 40000; port < 40032; port++)
+        handshake_from(&p, port);
+    unsigned on_a = accept_all(&p, a), on_b = accept_all(&p, b);
+    CHECK_EQ(on_a + on_b, 32);
+    CHECK(on_a >= 4 && on_b >= 4);   /* spread: 32 fair coin tosses */
+    probe_free(&p);
+}
+
+TEST(linux_so_reuseport_needs_the_option_on_every_socket_of_the_port)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    CHECK(reuseport_listener(&p, 80, true));
+    CHECK(!reuseport_listener(&p, 80, false));
+    CHECK(reuseport_listener(&p, 81, false));
+    CHECK(!reuseport_listener(&p, 81, true));
+    probe_free(&p);
+}
+
+TEST(linux_so_reuseport_a_listener_closing_resets_only_its_own_connections)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *a = reuseport_listener(&p, 80, true);
+    struct sock *b = reuseport_listener(&p, 80, true);
+    for (uint16_t port = 40000; port < 40016; port++)
+        handshake_from(&p, port);
+    CHECK_EQ(probe_conns_open(&p), 16);
+    stack_close(p.stack, a, p.now);
+    unsigned resets = 0;
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        resets += (r.flags & TCP_RST) != 0;
+    CHECK_EQ(probe_conns_open(&p), 16 - resets);
+    CHECK_EQ(accept_all(&p, b), 16 - resets);
+    /* b now takes every new connection */
+    handshake_from(&p, 41000);
+    CHECK_EQ(accept_all(&p, b), 1);
+    probe_free(&p);
+}
