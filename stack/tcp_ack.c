@@ -143,7 +143,8 @@ static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *se
 static void update_ts_recent(struct tcp_conn *c, const struct tcp_segment *seg,
                              uint64_t now)
 {
-    if (c->ts_on && seg->opt.has_ts && seq_ge(seg->opt.ts_val, c->ts_recent) &&
+    if (c->ts_on && seg->opt.has_ts &&
+        (seq_ge(seg->opt.ts_val, c->ts_recent) || tcp_ts_recent_stale(c, now)) &&
         seq_le(seg->seq, c->last_ack_sent)) {
         c->ts_recent = seg->opt.ts_val;
         c->ts_recent_at = now;

@@ -4,7 +4,6 @@
 
 #include "tcp_internal.h"
 
-#define PAWS_IDLE_LIMIT_US (24ull * 24 * 3600 * USEC_PER_SEC) /* RFC 7323 5.5 */
 
 static uint32_t seg_len(const struct tcp_segment *s)
 {
@@ -226,8 +225,7 @@ static bool paws_reject(struct tcp_conn *c, const struct tcp_segment *s,
     if (!s->opt.has_ts)
         return true;
     /* R1: TSval older than TS.Recent, unless TS.Recent is stale (5.5). */
-    if (seq_lt(s->opt.ts_val, c->ts_recent) &&
-        now - c->ts_recent_at < PAWS_IDLE_LIMIT_US) {
+    if (seq_lt(s->opt.ts_val, c->ts_recent) && !tcp_ts_recent_stale(c, now)) {
         c->host->stats.paws_drops++;
         tcp_send_ack(c, now);
         return true;

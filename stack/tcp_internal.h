@@ -58,6 +58,13 @@ static inline uint32_t tcp_own_mss(const struct tcp_conn *c)
     uint32_t m = c->host->cfg->mss;
     return c->mss_clamp && c->mss_clamp < m ? c->mss_clamp : m;
 }
+/* RFC 7323 5.5: after 24 days idle TS.Recent is invalid: PAWS takes
+ * any TSval, and the next segment kept replaces it. */
+#define PAWS_IDLE_LIMIT_US (24ull * 24 * 3600 * USEC_PER_SEC)
+static inline bool tcp_ts_recent_stale(const struct tcp_conn *c, uint64_t now)
+{
+    return now - c->ts_recent_at >= PAWS_IDLE_LIMIT_US;
+}
 static inline uint32_t tcp_ts_now(const struct tcp_conn *c, uint64_t now)
 {
     return (uint32_t)(now / USEC_PER_MSEC) + c->ts_offset;

@@ -530,6 +530,28 @@ TEST(rfc7323_5_3_paws_drops_old_timestamp_and_acks)
     probe_free(&p);
 }
 
+TEST(rfc7323_5_5_a_ts_recent_idle_for_24_days_is_replaced_by_an_older_tsval)
+{
+    struct probe p;
+    struct peer c;
+    open_with_timestamps(&p, &c, 1000000);
+    send_ts_data(&p, &c, 2000000, "ab", 2);
+    probe_advance(&p, 25ull * 24 * 3600 * SEC);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    /* RFC 7323 5.5: after more than 24 days idle TS.Recent is outdated
+     * (the peer's clock may have wrapped): the segment is accepted and its
+     * TSval becomes TS.Recent, so later segments are judged, and echoed,
+     * against the new value (as Linux's tcp_paws_check). */
+    send_ts_data(&p, &c, 5000, "cd", 2);
+    send_ts_data(&p, &c, 5001, "ef", 2);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.opt.ts_ecr, 5000);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 6);
+    probe_free(&p);
+}
+
 TEST(rfc7323_4_3_a_segment_dropped_for_its_ack_does_not_update_ts_recent)
 {
     struct probe p;
