@@ -70,6 +70,11 @@ int ctl_post(const struct sockname *n, int fd, uint32_t op, struct ctl_req *req)
 int ctl_ask(const struct sockname *n, int fd, uint32_t op, struct ctl_req *req,
             struct ctl_rep *rep);
 
+/* sockopt.c: -errno if an option set on fd before `call` (bind or
+ * connect) moved it to the stack is one the stack refuses; says so on
+ * stderr. */
+int refusal_check(int fd, const char *call);
+
 /* write.c: the stack connections this process knows, whose writes
  * report the connection's error as Linux does (on = false: forget it). */
 void conn_fd_mark(int fd, bool on);
@@ -79,15 +84,21 @@ void conn_fd_mark(int fd, bool on);
 void inet_mark(int fd);
 void inet_forget(int fd);
 /* Puts newfd at fd's number (closing newfd): fd's O_NONBLOCK, FD_CLOEXEC,
- * timeouts and epoll registrations carry over. `tracked`: fd may move
- * again (a bound socket that may yet connect). */
+ * timeouts, SO_RCVLOWAT and epoll registrations carry over. `tracked`: fd
+ * may move again (a bound socket that may yet connect). */
 int swap_in(int fd, int newfd, bool tracked);
 /* SO_RCVBUF, SO_SNDBUF and TCP_MAXSEG (stack options) set on a kernel
  * socket that may move, and their addition to the request that moves it. */
 void preset_record(int fd, int stack_opt, int value);
 void preset_carry(int fd, struct ctl_req *req);
+/* The first option set on such a socket that the stack refuses (err, a
+ * positive errno; 0 clears it if it was this option), and which it was:
+ * err or 0. */
+void refusal_record(int fd, int level, int name, int err);
+int refusal_of(int fd, int *level, int *name);
 /* SO_LINGER with a timeout, as this process set it: close waits. */
 void linger_hint(int fd, int seconds);
+int linger_of(int fd);
 int linger_take(int fd);
 
 #endif

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -46,9 +47,14 @@ static void add_opt(struct ctl_req *req, int opt, int value)
         req->opts[req->nopts++] = (struct ctl_opt){ opt, value };
 }
 
-/* The options a program set on the kernel socket, for the stack's. */
-static void carry_options(int fd, struct ctl_req *req)
+/* The options a program set on the kernel socket, for the stack's; or
+ * -errno if one is an option the stack refuses (`call` fails). */
+static int carry_options(int fd, struct ctl_req *req, const char *call)
 {
+    int rc = refusal_check(fd, call);
+    if (rc < 0)
+        return rc;
+    /* in this order: a new IP_TOS sets SO_PRIORITY, as on Linux */
     static const struct { int level, name, opt; } map[] = {
         { SOL_SOCKET, SO_REUSEADDR, STACK_OPT_REUSEADDR },
         { SOL_SOCKET, SO_REUSEPORT, STACK_OPT_REUSEPORT },
@@ -62,16 +68,23 @@ static void carry_options(int fd, struct ctl_req *req)
         { IPPROTO_TCP, TCP_USER_TIMEOUT, STACK_OPT_USER_TIMEOUT },
         { IPPROTO_IP, IP_TOS, STACK_OPT_TOS },
         { IPPROTO_IP, IP_TTL, STACK_OPT_TTL },
+        { SOL_SOCKET, SO_PRIORITY, STACK_OPT_PRIORITY },
+        { IPPROTO_TCP, TCP_DEFER_ACCEPT, STACK_OPT_DEFER_ACCEPT },
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         add_opt(req, map[i].opt, kernel_int_opt(fd, map[i].level, map[i].name));
     struct linger lg = { 0 };
     socklen_t len = sizeof lg;
     REAL(getsockopt)(fd, SOL_SOCKET, SO_LINGER, &lg, &len);
-    add_opt(req, CTL_OPT_LINGER, lg.l_onoff ? lg.l_linger : -1);
+    add_opt(req, CTL_OPT_LINGER, lg.l_onoff ? lg.l_linger : -1 - lg.l_linger);
     linger_hint(fd, lg.l_onoff ? lg.l_linger : 0);
+    /* bound to a device: the stack's (another one is refused above) */
+    char dev[IFNAMSIZ] = "";
+    len = sizeof dev;
+    REAL(getsockopt)(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len);
+    add_opt(req, STACK_OPT_BOUND_DEVICE, dev[0] != 0);
     preset_carry(fd, req);
-    /* SO_RCVLOWAT is the kernel's to honour too, on our end */
+    return 0;
 }
 
 static bool inet_addr_of(const struct sockaddr *sa, socklen_t len, uint32_t *addr, uint16_t *port)
@@ -117,8 +130,8 @@ EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
     bool inet = inet_addr_of(sa, len, &addr, &port);
     if (inet && (preload_in_subnet(addr) || (addr == 0 && cfg->bind_any)) && movable(fd)) {
         struct ctl_req req = { .op = CTL_BIND, .addr = addr, .port = port };
-        carry_options(fd, &req);
-        return (int)errno_result(call_and_swap(fd, cfg->dev, &req, true));
+        int rc = carry_options(fd, &req, "bind");
+        return (int)errno_result(rc < 0 ? rc : call_and_swap(fd, cfg->dev, &req, true));
     }
     struct sockname n;
     if (stack_socket_of(fd, &n))   /* Linux: bound already */
@@ -186,7 +199,9 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
         req.nonce = n.nonce;
         dev = n.dev;
     } else if (inet && preload_in_subnet(addr) && movable(fd)) {
-        carry_options(fd, &req);
+        int rc = carry_options(fd, &req, "connect");
+        if (rc < 0)
+            return (int)errno_result(rc);
     } else {
         return REAL(connect)(fd, sa, len);
     }
@@ -229,6 +244,7 @@ EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
         REAL(fcntl)(nfd, F_SETFL, O_NONBLOCK);
     fill_addr(sa, len, acc.raddr, acc.rport);
     conn_fd_mark(nfd, true);
+    linger_hint(nfd, linger_of(fd));   /* Linux: the listener's SO_LINGER */
     return nfd;
 }
 

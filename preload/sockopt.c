@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -42,6 +43,7 @@ static int stack_option(int level, int name)
         case SO_RCVLOWAT: return STACK_OPT_RCVLOWAT;
         case SO_LINGER: return CTL_OPT_LINGER;
         case SO_BINDTODEVICE: return STACK_OPT_BOUND_DEVICE;
+        case SO_PRIORITY: return STACK_OPT_PRIORITY;
         }
     } else if (level == IPPROTO_IP) {
         switch (name) {
@@ -58,6 +60,7 @@ static int stack_option(int level, int name)
         case TCP_KEEPIDLE: return STACK_OPT_KEEPIDLE;
         case TCP_KEEPINTVL: return STACK_OPT_KEEPINTVL;
         case TCP_KEEPCNT: return STACK_OPT_KEEPCNT;
+        case TCP_DEFER_ACCEPT: return STACK_OPT_DEFER_ACCEPT;
         }
     }
     return -1;
@@ -81,6 +84,21 @@ static int set_congestion(const void *val, socklen_t len)
     return strcmp(name, CONGESTION_NAME) ? -ENOENT : 0;
 }
 
+/* SO_BINDTODEVICE: a device name, "" unbinds. The stack has one device:
+ * another name is one it has not (Linux: ENODEV for an unknown device).
+ * *bound: whether it binds. */
+static int bound_device(const char *ours, const void *val, socklen_t len, int *bound)
+{
+    char dev[IFNAMSIZ] = "";
+    if (len > 0 && !val)
+        return -EFAULT;
+    memcpy(dev, val, len < sizeof dev - 1 ? len : sizeof dev - 1);
+    if (dev[0] && strcmp(dev, ours))
+        return -ENODEV;
+    *bound = dev[0] != 0;
+    return 0;
+}
+
 static int set_opt(const struct sockname *n, int fd, int level, int name, const void *val,
                    socklen_t len)
 {
@@ -94,24 +112,22 @@ static int set_opt(const struct sockname *n, int fd, int level, int name, const 
         if (!val || len < (socklen_t)sizeof lg)
             return -EINVAL;
         memcpy(&lg, val, sizeof lg);
-        v = lg.l_onoff ? lg.l_linger : -1;
+        v = lg.l_onoff ? lg.l_linger : -1;   /* off: the daemon keeps the timeout */
         linger_hint(fd, lg.l_onoff ? lg.l_linger : 0);
     } else if (opt == STACK_OPT_BOUND_DEVICE) {
-        /* a device name; "" unbinds. The stack has one device: another
-         * name is one it has not (Linux: ENODEV for an unknown device) */
-        char dev[IFNAMSIZ] = "";
-        if (len > 0 && !val)
-            return -EFAULT;
-        memcpy(dev, val, len < sizeof dev - 1 ? len : sizeof dev - 1);
-        if (dev[0] && strcmp(dev, n->dev))
-            return -ENODEV;
-        v = dev[0] != 0;
+        int rc = bound_device(n->dev, val, len, &v);
+        if (rc < 0)
+            return rc;
     } else {
         if (!val || len < (socklen_t)sizeof(int))
             return -EINVAL;
         memcpy(&v, val, sizeof v);
     }
-    if (opt == STACK_OPT_RCVLOWAT && REAL(setsockopt)(fd, level, name, val, len) < 0)
+    /* SO_RCVLOWAT is the kernel's to honour on the fd too. SO_PRIORITY
+     * outside 0..6 needs CAP_NET_ADMIN (or CAP_NET_RAW): the kernel
+     * checks the caller, on the fd itself, as for a socket of its own. */
+    if ((opt == STACK_OPT_RCVLOWAT || opt == STACK_OPT_PRIORITY) &&
+        REAL(setsockopt)(fd, level, name, val, len) < 0)
         return -errno;
     struct ctl_req req = { .nopts = 1, .opts[0] = { opt, v } };
     struct ctl_rep rep;
@@ -122,18 +138,80 @@ static int set_opt(const struct sockname *n, int fd, int level, int name, const 
     return ctl_ask(n, fd, CTL_SETOPT, &req, &rep);
 }
 
+/* An option the kernel took on fd, a socket that may yet move to the
+ * stack: what the socket cannot tell at the move is noted (swap.c); the
+ * rest is read back from it then (sockets.c). An option the stack would
+ * refuse after the move makes the move fail. */
+static void note_before_move(int fd, int level, int name, const void *val, socklen_t len)
+{
+    int opt = stack_option(level, name), v;
+    if (is_timeout(level, name)) {
+        return;   /* the kernel's on either side */
+    } else if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+        refusal_record(fd, level, name, -set_congestion(val, len));
+    } else if (opt < 0) {
+        refusal_record(fd, level, name, ENOPROTOOPT);
+    } else if (opt == CTL_OPT_LINGER) {
+        if (len >= (socklen_t)sizeof(struct linger))
+            linger_hint(fd, ((const struct linger *)val)->l_onoff ? ((const struct linger *)val)->l_linger : 0);
+    } else if (opt == STACK_OPT_BOUND_DEVICE) {
+        refusal_record(fd, level, name, -bound_device(preload_config()->dev, val, len, &v));
+    } else if (len >= (socklen_t)sizeof(int)) {
+        preset_record(fd, opt, *(const int *)val);
+    }
+}
+
 EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
     struct sockname n;
     if (is_timeout(level, name) || !stack_socket_of(fd, &n)) {
         int rc = REAL(setsockopt)(fd, level, name, val, len);
-        if (rc == 0 && level == SOL_SOCKET && name == SO_LINGER && len >= sizeof(struct linger))
-            linger_hint(fd, ((const struct linger *)val)->l_onoff ? ((const struct linger *)val)->l_linger : 0);
-        else if (rc == 0 && val && len >= (socklen_t)sizeof(int))
-            preset_record(fd, stack_option(level, name), *(const int *)val);
+        if (rc == 0)
+            note_before_move(fd, level, name, val, len);
         return rc;
     }
     return (int)errno_result(set_opt(&n, fd, level, name, val, len));
+}
+
+/* The names of options a program may set before bind or connect, for
+ * the line that says why the move failed. */
+static const char *option_name(int level, int name)
+{
+#define OPT(l, o) { l, o, #o }
+    static const struct { int level, name; const char *text; } names[] = {
+        OPT(SOL_SOCKET, SO_REUSEPORT), OPT(SOL_SOCKET, SO_OOBINLINE),
+        OPT(SOL_SOCKET, SO_BINDTODEVICE), OPT(SOL_SOCKET, SO_MARK),
+        OPT(SOL_SOCKET, SO_TIMESTAMP), OPT(SOL_SOCKET, SO_TIMESTAMPNS),
+        OPT(SOL_SOCKET, SO_TIMESTAMPING), OPT(SOL_SOCKET, SO_BUSY_POLL),
+        OPT(SOL_SOCKET, SO_ZEROCOPY), OPT(SOL_SOCKET, SO_DONTROUTE),
+        OPT(SOL_SOCKET, SO_INCOMING_CPU), OPT(SOL_SOCKET, SO_MAX_PACING_RATE),
+        OPT(SOL_SOCKET, SO_ATTACH_FILTER), OPT(SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF),
+        OPT(IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT), OPT(IPPROTO_IP, IP_FREEBIND),
+        OPT(IPPROTO_IP, IP_TRANSPARENT), OPT(IPPROTO_IP, IP_MTU_DISCOVER),
+        OPT(IPPROTO_IP, IP_RECVERR), OPT(IPPROTO_IP, IP_OPTIONS),
+        OPT(IPPROTO_TCP, TCP_CONGESTION), OPT(IPPROTO_TCP, TCP_FASTOPEN),
+        OPT(IPPROTO_TCP, TCP_FASTOPEN_CONNECT), OPT(IPPROTO_TCP, TCP_SYNCNT),
+        OPT(IPPROTO_TCP, TCP_WINDOW_CLAMP), OPT(IPPROTO_TCP, TCP_LINGER2),
+        OPT(IPPROTO_TCP, TCP_NOTSENT_LOWAT), OPT(IPPROTO_TCP, TCP_MD5SIG),
+        OPT(IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS), OPT(IPPROTO_TCP, TCP_SAVE_SYN),
+        OPT(IPPROTO_TCP, TCP_TX_DELAY), OPT(IPPROTO_TCP, TCP_ULP),
+    };
+#undef OPT
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].level == level && names[i].name == name)
+            return names[i].text;
+    static __thread char other[48];
+    snprintf(other, sizeof other, "option %d of level %d", name, level);
+    return other;
+}
+
+int refusal_check(int fd, const char *call)
+{
+    int level, name, err = refusal_of(fd, &level, &name);
+    if (err)
+        fprintf(stderr, "tuntcp: fd %d: %s fails: %s, set before it, is one the stack "
+                "refuses (%s)\n", fd, call, option_name(level, name), strerror(err));
+    return -err;
 }
 
 static int status(const struct sockname *n, int fd, struct ctl_status *st)
@@ -179,7 +257,7 @@ static int get_opt(const struct sockname *n, int fd, int level, int name, void *
         return rc;
     v = rep.value;
     if (opt == CTL_OPT_LINGER) {
-        struct linger lg = { .l_onoff = v >= 0, .l_linger = v >= 0 ? v : 0 };
+        struct linger lg = { .l_onoff = v >= 0, .l_linger = v >= 0 ? v : -1 - v };
         return put_opt(val, len, &lg, sizeof lg);
     }
     if (opt == STACK_OPT_BOUND_DEVICE) {   /* the name, "" when unbound */

@@ -1,7 +1,8 @@
 /* Moving a socket to the stack at the same fd number. socket() gives an
  * ordinary kernel socket; when bind or connect takes it into the TUN
  * subnet, the program's end of a stack socket replaces it (dup3) with the
- * flags, timeouts and epoll registrations the program gave the old one.
+ * flags, timeouts, SO_RCVLOWAT and epoll registrations the program gave
+ * the old one.
  * The kernel keys an epoll registration by fd and file, so those made
  * before the move are recorded here (epoll_ctl) and made again after. */
 #include <errno.h>
@@ -34,6 +35,11 @@ static int lingers[MAX_FDS];
 enum { PRESET_RCVBUF, PRESET_SNDBUF, PRESET_MAXSEG, PRESETS };
 static int presets[MAX_FDS][PRESETS];
 static const int preset_opts[PRESETS] = { STACK_OPT_RCVBUF, STACK_OPT_SNDBUF, STACK_OPT_MAXSEG };
+/* The first option set on it before it moves that the stack refuses. */
+struct refusal {
+    int level, name, err;   /* err 0: none */
+};
+static struct refusal refusals[MAX_FDS];
 
 static bool tracked(int fd)
 {
@@ -70,6 +76,7 @@ void inet_mark(int fd)
     free_recs(take_recs(fd));   /* left from an fd closed behind our back */
     lingers[fd] = 0;
     memset(presets[fd], 0, sizeof presets[fd]);
+    refusals[fd].err = 0;
     set_tracked(fd, true);
 }
 
@@ -105,6 +112,31 @@ void preset_carry(int fd, struct ctl_req *req)
             req->opts[req->nopts++] = (struct ctl_opt){ preset_opts[i], presets[fd][i] };
 }
 
+void refusal_record(int fd, int level, int name, int err)
+{
+    if (!tracked(fd))
+        return;
+    struct refusal *r = &refusals[fd];
+    if (err && !r->err)
+        *r = (struct refusal){ level, name, err };
+    else if (!err && r->level == level && r->name == name)
+        r->err = 0;   /* set again to a value the stack takes */
+}
+
+int refusal_of(int fd, int *level, int *name)
+{
+    if (!tracked(fd))
+        return 0;
+    *level = refusals[fd].level;
+    *name = refusals[fd].name;
+    return refusals[fd].err;
+}
+
+int linger_of(int fd)
+{
+    return fd >= 0 && fd < MAX_FDS ? lingers[fd] : 0;
+}
+
 int linger_take(int fd)
 {
     if (fd < 0 || fd >= MAX_FDS)
@@ -137,12 +169,16 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     return rc;
 }
 
-static void copy_timeout(int from, int to, int name)
+/* An option the kernel honours on the fd, whichever socket it is. */
+static void copy_kernel_option(int from, int to, int name)
 {
-    struct timeval tv;
-    socklen_t len = sizeof tv;
-    if (REAL(getsockopt)(from, SOL_SOCKET, name, &tv, &len) == 0 && (tv.tv_sec || tv.tv_usec))
-        REAL(setsockopt)(to, SOL_SOCKET, name, &tv, len);
+    union {
+        struct timeval tv;
+        int i;
+    } v;
+    socklen_t len = sizeof v;
+    if (REAL(getsockopt)(from, SOL_SOCKET, name, &v, &len) == 0)
+        REAL(setsockopt)(to, SOL_SOCKET, name, &v, len);
 }
 
 int swap_in(int fd, int newfd, bool keep_tracking)
@@ -153,8 +189,9 @@ int swap_in(int fd, int newfd, bool keep_tracking)
         REAL(close)(newfd);
         return -e;
     }
-    copy_timeout(fd, newfd, SO_RCVTIMEO);
-    copy_timeout(fd, newfd, SO_SNDTIMEO);
+    copy_kernel_option(fd, newfd, SO_RCVTIMEO);
+    copy_kernel_option(fd, newfd, SO_SNDTIMEO);
+    copy_kernel_option(fd, newfd, SO_RCVLOWAT);
     REAL(fcntl)(newfd, F_SETFL, fl & O_NONBLOCK);
     /* Registrations still on the old file (a MOD proves it) leave with it
      * explicitly: the old file may live on in a dup or another process. */

@@ -323,6 +323,13 @@ struct sock *listener_take(struct stack *s, struct listener *l)
     return k;
 }
 
+/* Linux TCP_DEFER_ACCEPT (tcp_check_req): a child whose handshake ended
+ * with a bare ACK waits for its first data or FIN, or the period's end. */
+static bool child_held(const struct sock *k)
+{
+    return k->defer_until && !(tcp_poll(&k->conn) & POLLIN);
+}
+
 /* A listener's child: handshake done moves it to the accept queue; a
  * handshake that failed frees it. Returns false if k was freed. */
 static bool child_settle(struct stack *s, struct sock *k)
@@ -334,7 +341,8 @@ static bool child_settle(struct stack *s, struct sock *k)
         sock_free(s, k);
         return false;
     }
-    if (k->conn.state >= TCP_ESTABLISHED) {
+    if (k->conn.state >= TCP_ESTABLISHED && !child_held(k)) {
+        k->defer_until = 0;
         queue_unlink(k);
         queue_push(&parent->accept_q, k);
         notify_if_changed(s, parent->sock);
@@ -367,7 +375,8 @@ void sock_settle(struct stack *s, struct sock *k)
             return;
         }
     } else {
-        heap_set(s, k, tcp_next_deadline(c));
+        uint64_t t = tcp_next_deadline(c);
+        heap_set(s, k, k->defer_until && (!t || k->defer_until < t) ? k->defer_until : t);
     }
     notify_if_changed(s, k);
 }
@@ -502,6 +511,8 @@ static struct sock *listen_input(struct stack *s, struct listener *l,
         return NULL;
     tcp_open_passive(&k->conn, isn_generate(&s->cfg.isn_key, ep, now));
     child_queue(s, l, k);
+    if (l->sock->defer_accept)   /* Linux: the period runs from the SYN-ACK */
+        k->defer_until = now + defer_accept_period_us(l->sock);
     return k;
 }
 
@@ -556,8 +567,12 @@ static void tcp_packet_input(struct stack *s, const struct ipv4_packet *ip, uint
     }
     if (k) {
         /* Linux: the ACK completing a handshake is dropped while the
-         * accept queue is full; the SYN-ACK is retransmitted later. */
-        if (k->parent && k->conn.state == TCP_SYN_RECEIVED &&
+         * accept queue is full; the SYN-ACK is retransmitted later. So is
+         * the first data or FIN of a child TCP_DEFER_ACCEPT holds (Linux
+         * makes the child only then: tcp_check_req); the peer resends. */
+        bool completes = k->conn.state == TCP_SYN_RECEIVED ||
+                         (k->defer_until && (seg.len || (seg.flags & TCP_FIN)));
+        if (k->parent && completes &&
             (seg.flags & (TCP_ACK | TCP_RST | TCP_SYN)) == TCP_ACK &&
             k->parent->accept_q.count > k->parent->backlog) {
             count_drop(s, DROP_TCP_BACKLOG);
@@ -670,6 +685,20 @@ unsigned stack_receive(struct stack *s, uint64_t now)
 
 /* ---- timers, stats, readiness ---- */
 
+/* The end of a child's TCP_DEFER_ACCEPT period: Linux sends the SYN-ACK
+ * once more, and the ACK it draws queues the connection, or finds the
+ * accept queue full and the request expires unannounced (syn_ack_recalc).
+ * Returns false if k was freed. */
+static bool defer_over(struct stack *s, struct sock *k)
+{
+    k->defer_until = 0;
+    if (k->conn.state >= TCP_ESTABLISHED && k->parent->accept_q.count > k->parent->backlog) {
+        sock_free(s, k);
+        return false;
+    }
+    return true;
+}
+
 void stack_timers(struct stack *s, uint64_t now)
 {
     loop_drain(s, now);
@@ -681,6 +710,8 @@ void stack_timers(struct stack *s, uint64_t now)
         struct sock *k = s->heap[0];
         if (k->deadline > now)
             break;
+        if (k->defer_until && now >= k->defer_until && !defer_over(s, k))
+            continue;
         tcp_timer(&k->conn, now);
         sock_settle(s, k);
     }

@@ -153,6 +153,15 @@ enum stack_opt {
     STACK_OPT_USER_TIMEOUT, /* TCP_USER_TIMEOUT (RFC 5482), ms; 0: the retry counts */
     STACK_OPT_QUICKACK,     /* TCP_QUICKACK: ACK the next segments at once */
     STACK_OPT_REUSEPORT,    /* SO_REUSEPORT: listeners share a port (set before bind) */
+    STACK_OPT_PRIORITY,     /* SO_PRIORITY: kept and reported (there is no
+                               qdisc); a new IP_TOS sets it and accepted
+                               connections start at 0, as Linux. Values
+                               outside 0..6 need CAP_NET_ADMIN: the caller's
+                               to check, the stack knows no caller */
+    STACK_OPT_DEFER_ACCEPT, /* TCP_DEFER_ACCEPT, seconds: a listener queues a
+                               connection once its first data or FIN arrives,
+                               or the period (kept as SYN-ACK timeouts, as
+                               Linux) is over */
 };
 /* -EINVAL for a bad value. Buffer sizes apply to a connection not yet
  * established and to connections later accepted from a listener. */

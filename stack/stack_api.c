@@ -337,6 +337,53 @@ const struct tcp_conn *stack_sock_conn(struct stack *s, struct sock *k)
     return k->kind == SOCK_CONN ? &k->conn : NULL;
 }
 
+/* Linux TCP_DEFER_ACCEPT (tcp.c secs_to_retrans, retrans_to_secs): the
+ * seconds are kept as the number of SYN-ACK timeouts they cover, the first
+ * 1 s (TCP_TIMEOUT_INIT), each one twice the last up to 120 s
+ * (TCP_RTO_MAX), at most 255; the option reads back as the seconds those
+ * timeouts add up to. */
+#define DEFER_TIMEOUT_INIT 1
+#define DEFER_RTO_MAX 120
+#define DEFER_RETRANS_MAX 255
+
+static int defer_backoff(int timeout)
+{
+    return timeout * 2 > DEFER_RTO_MAX ? DEFER_RTO_MAX : timeout * 2;
+}
+
+static uint8_t defer_secs_to_retrans(int seconds)
+{
+    unsigned res = 0;
+    if (seconds > 0) {
+        int timeout = DEFER_TIMEOUT_INIT, period = timeout;
+        for (res = 1; seconds > period && res < DEFER_RETRANS_MAX; res++)
+            period += timeout = defer_backoff(timeout);
+    }
+    return (uint8_t)res;
+}
+
+static int defer_retrans_to_secs(unsigned retrans)
+{
+    int timeout = DEFER_TIMEOUT_INIT, period = retrans ? timeout : 0;
+    while (retrans-- > 1)
+        period += timeout = defer_backoff(timeout);
+    return period;
+}
+
+/* Linux (reqsk_timer_handler, syn_ack_recalc): the last of those timeouts
+ * sends the SYN-ACK again, and the ACK it draws queues the connection. */
+uint64_t defer_accept_period_us(const struct sock *l)
+{
+    return (uint64_t)defer_retrans_to_secs(l->defer_accept) * 1000000u;
+}
+
+/* Linux (rt_tos2priority, ip_tos2prio): the priority a TOS implies */
+static int32_t tos_priority(uint8_t tos)
+{
+    static const uint8_t prio[16] = { 0, 0, 0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 4, 4, 4, 4 };
+    return prio[(tos & 0x1e) >> 1];
+}
+
 static int seconds_option(int value, int max, uint64_t *out_us)
 {
     if (value < 1 || value > max)
@@ -388,11 +435,23 @@ int stack_setopt(struct stack *s, struct sock *k, enum stack_opt opt, int value,
             tcp_set_cork(&k->conn, o->cork, now);
         sock_settle(s, k);
         return 0;
-    case STACK_OPT_TOS:
-        /* Linux (do_ip_setsockopt): for TCP the ECN bits stay the stack's */
-        o->tos = (uint8_t)(value & ~IP_ECN_MASK);
+    case STACK_OPT_TOS: {
+        /* Linux (__ip_sock_set_tos): for TCP the ECN bits stay the
+         * stack's; a TOS that changes sets the priority from it */
+        uint8_t tos = (uint8_t)(value & ~IP_ECN_MASK);
+        if (tos != o->tos)
+            k->priority = tos_priority(tos);
+        o->tos = tos;
         if (k->kind == SOCK_CONN)
             k->conn.ip_tos = o->tos;
+        return 0;
+    }
+    case STACK_OPT_PRIORITY:
+        k->priority = value;
+        return 0;
+    case STACK_OPT_DEFER_ACCEPT:
+        /* Linux (do_tcp_setsockopt): any value; 0 or less turns it off */
+        k->defer_accept = defer_secs_to_retrans(value);
         return 0;
     case STACK_OPT_TTL:
         if (value != -1 && (value < 1 || value > 255))
@@ -468,6 +527,8 @@ int stack_getopt(struct stack *s, struct sock *k, enum stack_opt opt, int *value
     case STACK_OPT_USER_TIMEOUT: *value = (int)o->user_timeout_ms; return 0;
     case STACK_OPT_QUICKACK: *value = k->kind == SOCK_CONN && k->conn.quickacks; return 0;
     case STACK_OPT_TTL: *value = o->ttl ? o->ttl : IP_DEFAULT_TTL; return 0;
+    case STACK_OPT_PRIORITY: *value = k->priority; return 0;
+    case STACK_OPT_DEFER_ACCEPT: *value = defer_retrans_to_secs(k->defer_accept); return 0;
     default: return -ENOPROTOOPT;
     }
 }

@@ -56,8 +56,15 @@ struct sock {
     struct listener *listener;  /* SOCK_LISTENER only */
 
     struct sock_opts opts;
+    int32_t priority;        /* SO_PRIORITY (Linux: a listener's children
+                                start at 0, sk_clone_lock) */
+    uint8_t defer_accept;    /* TCP_DEFER_ACCEPT in SYN-ACK timeouts (Linux:
+                                not inherited by the children) */
 
-    /* Child of a listener until accepted: its queue and links. */
+    /* Child of a listener until accepted: its queue and links; held in
+     * the SYN queue until its first data or FIN or this time
+     * (TCP_DEFER_ACCEPT, 0: not held). */
+    uint64_t defer_until;
     struct listener *parent;
     struct sock_queue *queue;
     struct sock *q_prev, *q_next;
@@ -181,6 +188,10 @@ void time_wait_expire(struct stack *s, uint64_t now);
 int heap_reserve(struct stack *s, size_t n);
 /* Sets k's deadline (0 = none) and its place in the heap. */
 void heap_set(struct stack *s, struct sock *k, uint64_t deadline);
+
+/* stack_api.c */
+/* How long a listener's TCP_DEFER_ACCEPT holds a child back. */
+uint64_t defer_accept_period_us(const struct sock *l);
 
 /* stack.c */
 struct sock *sock_new(struct stack *s);

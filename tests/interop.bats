@@ -249,3 +249,68 @@ print("second:", s.recv(10), s.recv(10))
     nsx "$ROOT/build/tuntcp" down
     ! nsx ip link show tun0
 }
+
+# Runs tests/tools/options_around_the_move.py against the kernel echo
+# server on PORT, on kernel TCP (listening on 172.16.0.1) and under the
+# preload (on the stack): $TMP/kernel-NAME.out, $TMP/stack-NAME.out and
+# its stderr $TMP/stack-NAME.err. With "unprivileged", both without
+# CAP_NET_ADMIN and CAP_NET_RAW.
+options_around_the_move() {
+    local name=$1 port=$2 how=${3:-} drop=()
+    [ -z "$how" ] || drop=(setpriv --bounding-set -net_admin,-net_raw --inh-caps -net_admin,-net_raw)
+    local tool="$ROOT/tests/tools/options_around_the_move.py"
+    nsx "${drop[@]}" timeout 60 python3 "$tool" "$KERNEL" "$KERNEL" "$port" ${how:+--$how} \
+        > "$TMP/kernel-$name.out"
+    preloaded "${drop[@]}" timeout 60 python3 "$tool" "$STACK" "$KERNEL" "$port" ${how:+--$how} \
+        > "$TMP/stack-$name.out" 2> "$TMP/stack-$name.err"
+}
+
+# The lines of OUT without those about options the stack refuses.
+accepted_lines() { grep -v '^refused' "$1"; }
+
+@test "options set before bind or connect reach the stack and read back as on kernel TCP" {
+    kernel_echo_server 9310
+    options_around_the_move root 9310
+    diff "$TMP/kernel-root.out" "$TMP/stack-root.out" || true   # shown if the test fails
+    diff <(accepted_lines "$TMP/kernel-root.out") <(accepted_lines "$TMP/stack-root.out")
+    grep -q '^listener with TCP_DEFER_ACCEPT readable before data: False$' "$TMP/stack-root.out"
+    grep -q '^accepted: its data = b.x.$' "$TMP/stack-root.out"
+    grep -q '^SO_PRIORITY 7 after bind: ok$' "$TMP/stack-root.out"
+    # what the stack lacks, the kernel takes before the move ...
+    [ "$(grep '^refused' "$TMP/kernel-root.out" | grep -vc ': ok$')" -eq 0 ]
+    # ... and the stack fails the bind or connect with the error it gives
+    # for the option after the move, and says why
+    cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control)
+    diff <(grep '^refused' "$TMP/stack-root.out") - <<EXPECTED
+refused TCP_SYNCNT 3 before bind: setsockopt: ok
+refused TCP_SYNCNT 3 before bind: bind: ENOPROTOOPT
+refused TCP_SYNCNT 3 before connect: setsockopt: ok
+refused TCP_SYNCNT 3 before connect: connect: ENOPROTOOPT
+refused SO_OOBINLINE 1 before bind: setsockopt: ok
+refused SO_OOBINLINE 1 before bind: bind: ENOPROTOOPT
+refused SO_OOBINLINE 1 before connect: setsockopt: ok
+refused SO_OOBINLINE 1 before connect: connect: ENOPROTOOPT
+refused TCP_CONGESTION $cc before bind: setsockopt: ok
+refused TCP_CONGESTION $cc before bind: bind: ENOENT
+refused TCP_CONGESTION $cc before connect: setsockopt: ok
+refused TCP_CONGESTION $cc before connect: connect: ENOENT
+refused SO_BINDTODEVICE lo before bind: setsockopt: ok
+refused SO_BINDTODEVICE lo before bind: bind: ENODEV
+refused TCP_SYNCNT 3 after bind: setsockopt: ENOPROTOOPT
+refused SO_OOBINLINE 1 after bind: setsockopt: ENOPROTOOPT
+refused TCP_CONGESTION $cc after bind: setsockopt: ENOENT
+refused SO_BINDTODEVICE lo after bind: setsockopt: ENODEV
+EXPECTED
+    grep -qx 'tuntcp: fd [0-9]*: bind fails: TCP_SYNCNT, set before it, is one the stack refuses (Protocol not available)' "$TMP/stack-root.err"
+    grep -qx 'tuntcp: fd [0-9]*: connect fails: SO_OOBINLINE, set before it, is one the stack refuses (Protocol not available)' "$TMP/stack-root.err"
+}
+
+@test "SO_PRIORITY above 6 needs CAP_NET_ADMIN on the stack as on kernel TCP, before the move and after" {
+    kernel_echo_server 9320
+    options_around_the_move unprivileged 9320 unprivileged
+    diff "$TMP/kernel-unprivileged.out" "$TMP/stack-unprivileged.out" || true
+    diff <(accepted_lines "$TMP/kernel-unprivileged.out") <(accepted_lines "$TMP/stack-unprivileged.out")
+    grep -qx 'SO_PRIORITY 7 before bind: EPERM' "$TMP/stack-unprivileged.out"
+    grep -qx 'SO_PRIORITY 7 after bind: EPERM' "$TMP/stack-unprivileged.out"
+    grep -qx 'SO_PRIORITY after bind = 6' "$TMP/stack-unprivileged.out"
+}

@@ -12,7 +12,7 @@
 #include <sys/un.h>
 
 #define CTL_VERSION 1
-#define CTL_MAX_OPTS 16
+#define CTL_MAX_OPTS 24   /* room for every option carried at a move */
 
 enum ctl_op {
     CTL_HELLO = 1,  /* -> rep.hello: the network the daemon serves */
@@ -41,7 +41,9 @@ enum ctl_op {
                            cannot fail): one less round trip */
 
 /* Options are the stack's (enum stack_opt) and this one, which the
- * daemon keeps: the SO_LINGER timeout in seconds, -1 when off. */
+ * daemon keeps: the SO_LINGER timeout in seconds when on; when off,
+ * -1 - the timeout (Linux keeps it, and reports it with l_onoff 0).
+ * CTL_SETOPT turns it off with any negative value, keeping the timeout. */
 #define CTL_OPT_LINGER 100
 
 struct ctl_opt {

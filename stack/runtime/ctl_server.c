@@ -210,7 +210,8 @@ static int do_setopt(struct daemon *d, struct rsock *r, const struct ctl_opt *o)
     if (!r)
         return 0;   /* a socket that is over takes options, as on Linux */
     if (o->opt == CTL_OPT_LINGER) {
-        r->linger = o->value;
+        /* Linux (sk_setsockopt): off keeps the timeout, for getsockopt */
+        r->linger = o->value >= 0 ? o->value : r->linger >= 0 ? -1 - r->linger : r->linger;
         return 0;
     }
     int rc = stack_setopt(d->stack, r->k, (enum stack_opt)o->opt, o->value, daemon_now());

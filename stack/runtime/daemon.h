@@ -51,7 +51,7 @@ struct rsock {
     bool shut;              /* we shut down writing to the program (FIN) */
     bool dirty;             /* on the daemon's dirty list */
     bool gone;              /* released: freed when the dirty list reaches it */
-    int linger;             /* SO_LINGER seconds, -1 off */
+    int linger;             /* SO_LINGER seconds, negative off (CTL_OPT_LINGER) */
     struct client *waiter;  /* a blocking connect or close waits for it */
     struct rsock *pending;  /* listener: accepted, not yet handed over, */
     int pending_fd;         /* with the program's end of its pair */

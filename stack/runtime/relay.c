@@ -384,6 +384,7 @@ static void service_bound(struct daemon *d, struct rsock *r)
                 stack_abort(s, c, daemon_now());
                 continue;
             }
+            r->pending->linger = r->linger;   /* Linux: inherited (sk_clone_lock) */
         }
         if (!r->writable)
             return;

@@ -8,13 +8,14 @@ import struct
 import sys
 
 dev = sys.argv[1]
-REQ = struct.Struct("=IIIIQIHHi32i")    # struct ctl_req, then padding
-REQ_SIZE = 168
+CTL_MAX_OPTS = 24
+REQ = struct.Struct(f"=IIIIQIHHi{2 * CTL_MAX_OPTS}i")    # struct ctl_req, then padding
+REQ_SIZE = 232
 CTL_VERSION, CTL_HELLO, CTL_CONNECT, CTL_LISTEN, CTL_SETOPT, CTL_STOP = 1, 1, 3, 4, 6, 10
 
 
 def request(version=CTL_VERSION, op=CTL_HELLO, nopts=0, ident=0, nonce=0):
-    body = REQ.pack(version, op, 0, 0, ident, nonce, 0, nopts, 0, *([0] * 32))
+    body = REQ.pack(version, op, 0, 0, ident, nonce, 0, nopts, 0, *([0] * 2 * CTL_MAX_OPTS))
     return body.ljust(REQ_SIZE, b"\0")
 
 

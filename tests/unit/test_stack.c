@@ -838,3 +838,200 @@ TEST(linux_so_reuseport_a_listener_closing_resets_only_its_own_connections)
     CHECK_EQ(accept_all(&p, b), 1);
     probe_free(&p);
 }
+
+TEST(linux_so_priority_is_kept_and_accepted_connections_start_at_zero)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *l = probe_listen(&p, 80, 16);
+    int v = -1;
+    CHECK_EQ(stack_getopt(p.stack, l, STACK_OPT_PRIORITY, &v), 0);
+    CHECK_EQ(v, 0);
+    /* the stack takes any value: the interposer checks the caller may */
+    CHECK_EQ(stack_setopt(p.stack, l, STACK_OPT_PRIORITY, 7, p.now), 0);
+    CHECK_EQ(stack_getopt(p.stack, l, STACK_OPT_PRIORITY, &v), 0);
+    CHECK_EQ(v, 7);
+    struct tcp_segment syn = seg_make(1000, 80, 1, 0, TCP_SYN, 65535);
+    probe_send(&p, &syn, NULL);
+    struct tcp_segment sa;
+    CHECK(probe_recv(&p, &sa));
+    struct tcp_segment ack = seg_make(1000, 80, 2, sa.seq + 1, TCP_ACK, 65535);
+    probe_send(&p, &ack, NULL);
+    struct sock *k;
+    CHECK_EQ(stack_accept(p.stack, l, &k), 0);
+    /* Linux (sk_clone_lock): the child's priority is 0, whatever the
+     * listener's */
+    CHECK_EQ(stack_getopt(p.stack, k, STACK_OPT_PRIORITY, &v), 0);
+    CHECK_EQ(v, 0);
+    probe_free(&p);
+}
+
+TEST(linux_ip_tos_sets_so_priority_as_rt_tos2priority)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *k = probe_socket(&p);
+    /* Linux (__ip_sock_set_tos): a TOS that changes sets the priority
+     * from its TOS bits (ip_tos2prio); the same TOS again leaves it */
+    static const int tos_prio[][2] = { { 0x10, 6 }, { 0x08, 2 }, { 0x04, 0 },
+                                       { 0x1e, 4 }, { 0xb8, 4 }, { 0x00, 0 } };
+    int v;
+    for (size_t i = 0; i < sizeof tos_prio / sizeof tos_prio[0]; i++) {
+        CHECK_EQ(stack_setopt(p.stack, k, STACK_OPT_TOS, tos_prio[i][0], p.now), 0);
+        CHECK_EQ(stack_getopt(p.stack, k, STACK_OPT_PRIORITY, &v), 0);
+        CHECK_EQ(v, tos_prio[i][1]);
+    }
+    CHECK_EQ(stack_setopt(p.stack, k, STACK_OPT_TOS, 0x10, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, k, STACK_OPT_PRIORITY, 3, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, k, STACK_OPT_TOS, 0x13, p.now), 0);   /* ECN bits aside, the same */
+    CHECK_EQ(stack_getopt(p.stack, k, STACK_OPT_PRIORITY, &v), 0);
+    CHECK_EQ(v, 3);
+    stack_close(p.stack, k, p.now);
+    probe_free(&p);
+}
+
+TEST(linux_tcp_defer_accept_reads_back_the_seconds_its_syn_ack_timeouts_cover)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *k = probe_socket(&p);
+    /* Linux (secs_to_retrans, retrans_to_secs): timeouts of 1, 2, 4 ...
+     * up to 120 s, at most 255 of them; these pairs are what Linux 6.18
+     * reads back */
+    static const int set_got[][2] = {
+        { 0, 0 }, { -1, 0 }, { 1, 1 }, { 2, 3 }, { 5, 7 }, { 30, 31 }, { 32, 63 },
+        { 128, 247 }, { 1000, 1087 }, { 29888, 29887 }, { 0x7fffffff, 29887 },
+    };
+    int v;
+    for (size_t i = 0; i < sizeof set_got / sizeof set_got[0]; i++) {
+        CHECK_EQ(stack_setopt(p.stack, k, STACK_OPT_DEFER_ACCEPT, set_got[i][0], p.now), 0);
+        CHECK_EQ(stack_getopt(p.stack, k, STACK_OPT_DEFER_ACCEPT, &v), 0);
+        CHECK_EQ(v, set_got[i][1]);
+    }
+    stack_close(p.stack, k, p.now);
+    probe_free(&p);
+}
+
+/* A handshake from the test's `port` to listener l (port 80) that ends
+ * with a bare ACK. */
+static void bare_ack_handshake(struct probe *p, struct peer *c, struct sock *l, uint16_t port)
+{
+    memset(c, 0, sizeof *c);
+    c->port = port;
+    c->stack_port = 80;
+    c->snd_nxt = 1000;
+    c->listener = l;
+    struct tcp_segment syn = seg_make(port, 80, c->snd_nxt++, 0, TCP_SYN, 65535);
+    probe_send(p, &syn, NULL);
+    struct tcp_segment synack;
+    if (probe_recv(p, &synack))
+        c->rcv_nxt = synack.seq + 1;
+    peer_send_ack(p, c, 65535);
+}
+
+static struct sock *defer_listener(struct probe *p, int backlog, int seconds)
+{
+    struct sock *l = probe_listen(p, 80, backlog);
+    stack_setopt(p->stack, l, STACK_OPT_DEFER_ACCEPT, seconds, p->now);
+    return l;
+}
+
+TEST(linux_tcp_defer_accept_queues_the_connection_only_once_data_arrives)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    bare_ack_handshake(&p, &c, defer_listener(&p, 16, 5), 40000);
+    CHECK_EQ(stack_poll(p.stack, c.listener), 0);
+    CHECK_EQ(stack_accept(p.stack, c.listener, &c.sock), -EAGAIN);
+    probe_advance(&p, 3 * SEC);
+    CHECK_EQ(stack_accept(p.stack, c.listener, &c.sock), -EAGAIN);
+    peer_send_data(&p, &c, "GET /", 5, TCP_PSH);
+    CHECK_EQ(stack_poll(p.stack, c.listener), POLLIN);
+    CHECK_EQ(stack_accept(p.stack, c.listener, &c.sock), 0);
+    char buf[8];
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 5);
+    CHECK(memcmp(buf, "GET /", 5) == 0);
+    /* Linux: the accepted connection does not inherit the option */
+    int v = -1;
+    CHECK_EQ(stack_getopt(p.stack, c.sock, STACK_OPT_DEFER_ACCEPT, &v), 0);
+    CHECK_EQ(v, 0);
+    probe_free(&p);
+}
+
+TEST(linux_tcp_defer_accept_queues_the_connection_once_a_fin_arrives)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    bare_ack_handshake(&p, &c, defer_listener(&p, 16, 5), 40000);
+    CHECK_EQ(stack_accept(p.stack, c.listener, &c.sock), -EAGAIN);
+    peer_send_data(&p, &c, NULL, 0, TCP_FIN);
+    CHECK_EQ(stack_accept(p.stack, c.listener, &c.sock), 0);
+    char buf[8];
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 0);
+    probe_free(&p);
+}
+
+TEST(linux_tcp_defer_accept_queues_the_connection_after_the_period)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    /* 5 s: three SYN-ACK timeouts (1 + 2 + 4 s), counted from the SYN */
+    bare_ack_handshake(&p, &c, defer_listener(&p, 16, 5), 40000);
+    probe_advance(&p, 7 * SEC - 1);
+    CHECK_EQ(stack_accept(p.stack, c.listener, &c.sock), -EAGAIN);
+    CHECK(probe_silent(&p));   /* the handshake is done: no SYN-ACK again */
+    probe_advance(&p, 1);
+    CHECK_EQ(stack_poll(p.stack, c.listener), POLLIN);
+    CHECK_EQ(stack_accept(p.stack, c.listener, &c.sock), 0);
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_ESTABLISHED);
+    probe_free(&p);
+}
+
+TEST(linux_tcp_defer_accept_drops_data_that_would_overfill_the_accept_queue)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *l = defer_listener(&p, 0, 5);   /* the accept queue holds one */
+    struct peer a, b;
+    bare_ack_handshake(&p, &a, l, 40000);
+    bare_ack_handshake(&p, &b, l, 40001);
+    peer_send_data(&p, &a, "a", 1, TCP_PSH);
+    /* Linux (tcp_check_req): the child cannot be made, the data is
+     * dropped unacknowledged and the peer sends it again */
+    peer_send_data(&p, &b, "b", 1, TCP_PSH);
+    CHECK_EQ(probe_drops(&p, DROP_TCP_BACKLOG), 1);
+    CHECK_EQ(stack_accept(p.stack, l, &a.sock), 0);
+    CHECK_EQ(stack_accept(p.stack, l, &b.sock), -EAGAIN);
+    b.snd_nxt -= 1;
+    peer_send_data(&p, &b, "b", 1, TCP_PSH);
+    CHECK_EQ(stack_accept(p.stack, l, &b.sock), 0);
+    char buf[2];
+    CHECK_EQ(stack_recv(p.stack, b.sock, buf, sizeof buf, 0, p.now), 1);
+    CHECK_EQ(buf[0], 'b');
+    probe_free(&p);
+}
+
+TEST(linux_tcp_defer_accept_drops_a_connection_whose_period_ends_on_a_full_accept_queue)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct sock *l = defer_listener(&p, 0, 1);
+    struct peer a, b;
+    bare_ack_handshake(&p, &a, l, 40000);
+    bare_ack_handshake(&p, &b, l, 40001);
+    peer_send_data(&p, &a, "a", 1, TCP_PSH);
+    CHECK_EQ(probe_conns_open(&p), 2);
+    /* Linux: the SYN-ACK sent at the end of the period draws an ACK that
+     * finds the queue full, and the request expires without a word */
+    probe_advance(&p, SEC);
+    struct tcp_segment s;
+    while (probe_recv(&p, &s))
+        CHECK_EQ(s.dport, 40000);   /* a's delayed ACK at most */
+    CHECK_EQ(probe_conns_open(&p), 1);
+    CHECK_EQ(stack_accept(p.stack, l, &a.sock), 0);
+    CHECK_EQ(stack_accept(p.stack, l, &b.sock), -EAGAIN);
+    probe_free(&p);
+}
