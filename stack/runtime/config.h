@@ -19,6 +19,7 @@ struct tuntcp_config {
     enum log_level log;
     char pcap[4096];
     bool bind_any;
+    uint64_t mem_limit;         /* the stack's buffer memory; 0: its default */
     bool impaired;
     struct impair_config impair;
 };
