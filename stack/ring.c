@@ -5,41 +5,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ring_init(struct ring *r, uint32_t cap)
+void ring_init(struct ring *r, uint32_t cap)
 {
-    r->buf = malloc(cap ? cap : 1);
-    if (!r->buf)
-        return -ENOMEM;
-    r->cap = cap;
-    r->head = 0;
-    r->len = 0;
-    return 0;
+    *r = (struct ring){ .cap = cap };
 }
 
 void ring_free(struct ring *r)
 {
     free(r->buf);
     r->buf = NULL;
-    r->cap = r->head = r->len = 0;
+    r->alloc = r->head = r->len = 0;
 }
 
 /* Position of the byte `offset` past the head. */
 static uint32_t ring_pos(const struct ring *r, uint32_t offset)
 {
     uint32_t pos = r->head + offset;
-    return pos >= r->cap ? pos - r->cap : pos;
+    return pos >= r->alloc ? pos - r->alloc : pos;
 }
 
 void ring_view(const struct ring *r, uint32_t offset, uint32_t len,
                const uint8_t *base[2], uint32_t piece_len[2])
 {
-    if (!r->buf) {   /* freed (TIME-WAIT): nothing to show */
+    if (!r->buf) {   /* nothing allocated: nothing to show */
         base[0] = base[1] = NULL;
         piece_len[0] = piece_len[1] = 0;
         return;
     }
     uint32_t pos = ring_pos(r, offset);
-    uint32_t first = r->cap - pos < len ? r->cap - pos : len;
+    uint32_t first = r->alloc - pos < len ? r->alloc - pos : len;
     base[0] = r->buf + pos;
     piece_len[0] = first;
     base[1] = r->buf;
@@ -50,6 +44,8 @@ void ring_peek(const struct ring *r, uint32_t offset, void *dst, uint32_t len)
 {
     const uint8_t *base[2];
     uint32_t n[2];
+    if (!len)
+        return;
     ring_view(r, offset, len, base, n);
     memcpy(dst, base[0], n[0]);
     memcpy((uint8_t *)dst + n[0], base[1], n[1]);
@@ -57,8 +53,10 @@ void ring_peek(const struct ring *r, uint32_t offset, void *dst, uint32_t len)
 
 void ring_write_at(struct ring *r, uint32_t offset, const void *src, uint32_t len)
 {
+    if (!len)
+        return;
     uint32_t pos = ring_pos(r, r->len + offset);
-    uint32_t first = r->cap - pos < len ? r->cap - pos : len;
+    uint32_t first = r->alloc - pos < len ? r->alloc - pos : len;
     memcpy(r->buf + pos, src, first);
     memcpy(r->buf, (const uint8_t *)src + first, len - first);
 }
@@ -70,8 +68,8 @@ void ring_commit(struct ring *r, uint32_t n)
 
 uint32_t ring_write(struct ring *r, const void *src, uint32_t len)
 {
-    if (len > ring_space(r))
-        len = ring_space(r);
+    if (len > ring_room(r))
+        len = ring_room(r);
     ring_write_at(r, 0, src, len);
     r->len += len;
     return len;
@@ -85,17 +83,15 @@ void ring_consume(struct ring *r, uint32_t n)
      * out-of-order bytes beyond the tail, at positions relative to it. */
 }
 
-int ring_resize(struct ring *r, uint32_t cap)
+int ring_realloc(struct ring *r, uint32_t alloc, uint32_t keep)
 {
-    if (cap < r->len)
-        cap = r->len;
-    uint8_t *buf = malloc(cap ? cap : 1);
+    uint8_t *buf = malloc(alloc);
     if (!buf)
         return -ENOMEM;
-    ring_peek(r, 0, buf, r->len);
+    ring_peek(r, 0, buf, keep);
     free(r->buf);
     r->buf = buf;
-    r->cap = cap;
+    r->alloc = alloc;
     r->head = 0;
     return 0;
 }

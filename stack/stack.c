@@ -262,8 +262,7 @@ int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
                     const struct tcp_endpoints *ep)
 {
     k->opts = from->opts;
-    if (tcp_conn_init(&k->conn, &s->host, ep, k->opts.sndbuf, k->opts.rcvbuf) < 0)
-        return -ENOMEM;
+    tcp_conn_init(&k->conn, &s->host, ep, k->opts.sndbuf, k->opts.rcvbuf);
     k->kind = SOCK_CONN;
     k->ep = *ep;
     struct tcp_conn *c = &k->conn;
@@ -422,7 +421,7 @@ static void cookie_answer(struct stack *s, struct listener *l, const struct tcp_
     uint32_t iss = syncookie_make(&s->cfg.isn_key, ep, syn->seq,
                                   syn->opt.has_mss ? syn->opt.mss : 0, now);
     struct tcp_conn c;
-    tcp_conn_init_answer(&c, &s->host, ep, l->sock->opts.rcvbuf);
+    tcp_conn_init(&c, &s->host, ep, l->sock->opts.sndbuf, l->sock->opts.rcvbuf);
     c.mss_clamp = l->sock->opts.maxseg;
     tcp_answer_with_cookie(&c, iss, syn, now);
     l->cookie_sent_at = now;
@@ -660,6 +659,14 @@ static void defer_ack(struct tcp_host *h, struct tcp_conn *c)
     s->acks[s->nacks++] = conn_sock(c);
 }
 
+/* Memory freed: a writer it had refused may be writable again. A
+ * refused writer has a full buffer in flight, so packets or timers
+ * come for it: waking it after them is soon enough. */
+static void wake_writer(struct tcp_host *h, struct tcp_conn *c)
+{
+    sock_settle((struct stack *)h, conn_sock(c));
+}
+
 unsigned stack_receive(struct stack *s, uint64_t now)
 {
     unsigned count = 0;
@@ -680,6 +687,7 @@ unsigned stack_receive(struct stack *s, uint64_t now)
         tcp_flush_ack(&k->conn, now);
         sock_settle(s, k);
     }
+    tcp_mem_wake_writers(&s->host, wake_writer);
     return count;
 }
 
@@ -715,6 +723,7 @@ void stack_timers(struct stack *s, uint64_t now)
         tcp_timer(&k->conn, now);
         sock_settle(s, k);
     }
+    tcp_mem_wake_writers(&s->host, wake_writer);
 }
 
 uint64_t stack_next_deadline(const struct stack *s)
@@ -732,6 +741,7 @@ void stack_get_stats(const struct stack *s, struct stack_stats *out)
     *out = s->stats;
     out->tcp = s->host.stats;
     out->sockets = s->socks;
+    out->tcp.buffer_limit_bytes = s->cfg.tcp.mem_limit;
 }
 
 unsigned stack_delivering(const struct stack *s, bool peer_fin)

@@ -187,16 +187,17 @@ uint32_t stack_send_view(struct stack *s, struct sock *k, struct iovec iov[2])
     if (k->kind != SOCK_CONN)
         return 0;
     struct ring *r = &k->conn.sndbuf;
-    const struct tcp_conn *c = &k->conn;
+    struct tcp_conn *c = &k->conn;
     bool sending = c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT;
-    if (!sending || c->error || c->fin_queued || !ring_space(r))
+    if (!sending || c->error || c->fin_queued)
         return 0;
+    uint32_t room = tcp_send_room(c);
     const uint8_t *base[2];
     uint32_t len[2];
-    ring_view(r, r->len, ring_space(r), base, len);
+    ring_view(r, r->len, room, base, len);
     for (int i = 0; i < 2; i++)
         iov[i] = (struct iovec){ .iov_base = (void *)base[i], .iov_len = len[i] };
-    return ring_space(r);
+    return room;
 }
 
 void stack_send_commit(struct stack *s, struct sock *k, uint32_t n, uint64_t now)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hlist.h"
 #include "reass.h"
 #include "ring.h"
 #include "seq.h"
@@ -30,6 +31,8 @@ const char *tcp_state_name(enum tcp_state s);
 struct tcp_config {
     uint32_t mss;               /* MSS we announce: link MTU - 40 */
     uint32_t sndbuf, rcvbuf;    /* default buffer sizes, bytes */
+    uint64_t mem_limit;         /* bytes of buffer memory for all connections
+                                   together (Linux's tcp_mem; tcp_mem.c) */
     uint64_t rto_initial_us;    /* RFC 6298 2.1: 1 s */
     uint64_t rto_min_us;        /* Linux's 200 ms rather than RFC 6298's 1 s */
     uint64_t rto_max_us;        /* RFC 6298 2.5: at least 60 s */
@@ -55,6 +58,11 @@ struct tcp_stats {
     uint64_t rst_out, paws_drops, unacceptable_segs, ooo_segs, ooo_dropped;
     uint64_t active_opens, passive_opens, established, resets_in, timeouts;
     uint64_t syncookies_sent, syncookies_ok, syncookies_failed;
+    /* Buffer memory (tcp_mem.c): allocated now, the most ever, the limit;
+     * times memory came under pressure, connections whose out-of-order
+     * data was pruned, segments (or their tails) dropped for memory. */
+    uint64_t buffer_bytes, buffer_peak_bytes, buffer_limit_bytes;
+    uint64_t mem_pressure_events, ooo_pruned, mem_drops;
 };
 
 struct tcp_endpoints {
@@ -64,8 +72,18 @@ struct tcp_endpoints {
 
 struct tcp_conn;
 
-/* What a connection runs in: configuration, the output function and
- * counters. */
+/* The state of a host's buffer memory (tcp_mem.c); the bytes are counted
+ * in tcp_stats.buffer_bytes. */
+struct tcp_mem {
+    struct hnode *conns;    /* connections holding buffer memory */
+    bool pressure;          /* from 3/4 of the limit until back under 1/2 */
+    bool pruned;            /* out-of-order data pruned in this pressure */
+    bool writers_refused;   /* a send found no memory in this pressure */
+    bool wake_due;          /* and the pressure is over: wake the writers */
+};
+
+/* What a connection runs in: configuration, the output function,
+ * counters and the buffer memory of its connections. */
 struct tcp_host {
     const struct tcp_config *cfg;
     /* Sends one segment from ep->laddr:lport to ep->raddr:rport. */
@@ -78,6 +96,7 @@ struct tcp_host {
      * two segments (as Linux's GRO does). NULL: no batching. */
     void (*defer_ack)(struct tcp_host *h, struct tcp_conn *c);
     struct tcp_stats stats;
+    struct tcp_mem mem;
 };
 
 struct tcp_conn {
@@ -115,9 +134,12 @@ struct tcp_conn {
 
     /* Buffers: sndbuf holds bytes from SND.UNA (after the SYN) onward;
      * rcvbuf holds bytes ready for the user, then out-of-order data at
-     * its place (reass says where). */
+     * its place (reass says where). Their memory comes from the host
+     * (tcp_mem.c). */
     struct ring sndbuf, rcvbuf;
     struct reass reass;
+    struct hnode mem_node;  /* in host->mem.conns while holding memory */
+    bool snd_mem_refused;   /* a send found no memory: woken when it frees */
     bool fin_queued;        /* user's CLOSE/shutdown: FIN follows the data */
     uint32_t fin_seq;       /* the FIN's sequence number, once queued */
     bool fin_received;      /* peer's FIN accepted: EOF after rcvbuf */
@@ -203,10 +225,13 @@ bool tcp_time_wait_input(struct tcp_time_wait *tw, struct tcp_host *h,
 /* True for a SYN that may reopen the 4-tuple (RFC 6191). */
 bool tcp_time_wait_reusable(const struct tcp_time_wait *tw, const struct tcp_segment *seg);
 
-/* Allocates the buffers; the connection starts CLOSED. 0 or -ENOMEM. */
-int tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
-                  const struct tcp_endpoints *ep, uint32_t sndbuf,
-                  uint32_t rcvbuf);
+/* A CLOSED connection with buffers of these sizes; no memory is
+ * allocated until data comes (one that never carries data, such as the
+ * answer to a SYN with a cookie, needs no tcp_conn_destroy). */
+void tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
+                   const struct tcp_endpoints *ep, uint32_t sndbuf,
+                   uint32_t rcvbuf);
+/* Frees the buffers. */
 void tcp_conn_destroy(struct tcp_conn *c);
 
 /* RFC 9293 3.10.1 OPEN, active: sends SYN, enters SYN-SENT. */
@@ -216,17 +241,13 @@ void tcp_open_active(struct tcp_conn *c, uint32_t iss, uint64_t now);
  * incoming SYN, so that listeners stay stateless). */
 void tcp_open_passive(struct tcp_conn *c, uint32_t iss);
 /* Answers `syn` with the SYN-ACK a listener would send, with ISS `iss`
- * (a SYN cookie), on a connection made by tcp_conn_init_answer. */
+ * (a SYN cookie). */
 void tcp_answer_with_cookie(struct tcp_conn *c, uint32_t iss, const struct tcp_segment *syn,
                             uint64_t now);
 /* SYN-RECEIVED as if `syn` had come to a listener and our SYN-ACK with
  * ISS `iss` had gone (a SYN cookie came back: syncookie.h). */
 void tcp_open_cookie(struct tcp_conn *c, uint32_t iss, const struct tcp_segment *syn,
                      uint64_t now);
-/* A connection that holds no buffers and only answers a SYN (the
- * SYN-ACK of a SYN cookie), offering the window of `rcvbuf` bytes. */
-void tcp_conn_init_answer(struct tcp_conn *c, struct tcp_host *host,
-                          const struct tcp_endpoints *ep, uint32_t rcvbuf);
 
 /* RFC 9293 3.10.7: SEGMENT ARRIVES. */
 void tcp_input(struct tcp_conn *c, const struct tcp_segment *seg,
@@ -265,8 +286,10 @@ uint32_t tcp_readable(const struct tcp_conn *c);
 /* Consumes n bytes the user took from the front of rcvbuf (ring_view),
  * and tells the peer if that opened the window a lot. */
 void tcp_recv_consume(struct tcp_conn *c, uint32_t n, uint64_t now);
-/* n bytes the user wrote into the send buffer's free space (after those
- * it holds) are sent as tcp_send sends them. */
+/* The room in the send buffer's memory for the user to write into, after
+ * the bytes it holds (the memory grows first if it is full and may). */
+uint32_t tcp_send_room(struct tcp_conn *c);
+/* n bytes the user wrote into that room are sent as tcp_send sends them. */
 void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now);
 /* shutdown(SHUT_WR): FIN after the queued data. */
 void tcp_shutdown_send(struct tcp_conn *c, uint64_t now);
@@ -286,6 +309,10 @@ void tcp_set_cork(struct tcp_conn *c, bool on, uint64_t now);
  * ACKed at once (TCP_MAX_QUICKACKS of them); off, delayed ACKs again. */
 void tcp_set_quickack(struct tcp_conn *c, bool on, uint64_t now);
 void tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t now);
+/* Once memory pressure is over: calls `wake` for each
+ * connection whose send found no memory (its readiness may change). */
+void tcp_mem_wake_writers(struct tcp_host *h,
+                          void (*wake)(struct tcp_host *h, struct tcp_conn *c));
 /* The connection is over: CLOSED after having been used, or never opened. */
 static inline bool tcp_is_closed(const struct tcp_conn *c)
 {

@@ -55,6 +55,7 @@ static void new_ack(struct tcp_conn *c, const struct tcp_segment *seg,
     uint32_t acked = ack - c->snd_una;
     uint32_t data_end = tcp_data_end(c);
     ring_consume(&c->sndbuf, seq_min(ack, data_end) - c->snd_una);
+    tcp_mem_release_idle(c);
     c->snd_una = ack;
     if (seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;

@@ -1,6 +1,5 @@
 /* A connection's life outside segment processing: configuration,
  * creation, the state variable, options, readiness. */
-#include <errno.h>
 #include <poll.h>
 #include <string.h>
 
@@ -12,6 +11,7 @@ void tcp_config_default(struct tcp_config *cfg)
         .mss = 1460,
         .sndbuf = 256 * 1024,
         .rcvbuf = 256 * 1024,
+        .mem_limit = 256ull << 20,
         .rto_initial_us = 1 * USEC_PER_SEC,
         .rto_min_us = 200 * USEC_PER_MSEC,
         .rto_max_us = 120 * USEC_PER_SEC,
@@ -40,9 +40,9 @@ const char *tcp_state_name(enum tcp_state s)
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
-int tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
-                  const struct tcp_endpoints *ep, uint32_t sndbuf,
-                  uint32_t rcvbuf)
+void tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
+                   const struct tcp_endpoints *ep, uint32_t sndbuf,
+                   uint32_t rcvbuf)
 {
     const struct tcp_config *cfg = host->cfg;
     memset(c, 0, sizeof *c);
@@ -55,34 +55,14 @@ int tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
     c->ka_idle_us = cfg->keepalive_idle_us;
     c->ka_intvl_us = cfg->keepalive_intvl_us;
     c->ka_cnt = cfg->keepalive_cnt;
-    if (ring_init(&c->sndbuf, sndbuf) < 0)
-        return -ENOMEM;
-    if (ring_init(&c->rcvbuf, rcvbuf) < 0) {
-        ring_free(&c->sndbuf);
-        return -ENOMEM;
-    }
-    return 0;
-}
-
-void tcp_conn_init_answer(struct tcp_conn *c, struct tcp_host *host,
-                          const struct tcp_endpoints *ep, uint32_t rcvbuf)
-{
-    memset(c, 0, sizeof *c);
-    c->host = host;
-    c->ep = *ep;
-    c->state = TCP_CLOSED;
-    c->cc = host->cfg->cc;
-    c->rto_us = host->cfg->rto_initial_us;
-    c->snd_mss = TCP_DEFAULT_MSS;
-    /* only the size: the SYN-ACK's window and scale come from it, and a
-     * SYN-ACK carries no data */
-    c->rcvbuf.cap = rcvbuf;
+    ring_init(&c->sndbuf, sndbuf);
+    ring_init(&c->rcvbuf, rcvbuf);
 }
 
 void tcp_conn_destroy(struct tcp_conn *c)
 {
-    ring_free(&c->sndbuf);
-    ring_free(&c->rcvbuf);
+    tcp_mem_release(c, &c->sndbuf);
+    tcp_mem_release(c, &c->rcvbuf);
 }
 
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
@@ -97,9 +77,11 @@ void tcp_done(struct tcp_conn *c, int err)
     tcp_set_state(c, TCP_CLOSED);
     c->rto_at = c->delack_at = c->keepalive_at = c->close_at = 0;
     c->persist = false;
-    /* Nothing queued for sending can be delivered any more; received
-     * data stays readable, as on Linux. */
+    /* Nothing queued for sending can be delivered any more, nor can
+     * out-of-order data; received data stays readable, as on Linux. */
     ring_consume(&c->sndbuf, c->sndbuf.len);
+    c->reass.count = 0;
+    tcp_mem_release_idle(c);
 }
 
 /* RFC 7323 2.3: the shift that lets the whole buffer be advertised. */
@@ -195,9 +177,8 @@ unsigned tcp_poll(const struct tcp_conn *c)
         mask |= POLLRDHUP;
     if (rcv_shut && snd_shut)
         mask |= POLLHUP;
-    /* Linux: writable once free space is at least half the queued bytes;
-     * after shutdown(SHUT_WR) a write fails at once, so it is "ready". */
-    if (snd_shut || ring_space(&c->sndbuf) >= c->sndbuf.len / 2 + 1)
+    /* after shutdown(SHUT_WR) a write fails at once, so it is "ready" */
+    if (snd_shut || tcp_snd_writable(c))
         mask |= POLLOUT;
     return mask;
 }

@@ -105,6 +105,7 @@ static void process_fin(struct tcp_conn *c, uint64_t now)
     c->fin_received = true;
     c->ooo_fin = false;
     c->ack_now = true;
+    tcp_mem_release_idle(c);   /* nothing more comes */
     switch (c->state) {
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:
@@ -157,6 +158,7 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
 {
     uint32_t seq = s->seq, len = s->len;
     const uint8_t *data = s->data;
+    struct ring *r = &c->rcvbuf;
 
     if (seq_lt(seq, c->rcv_nxt)) {          /* already received */
         uint32_t skip = c->rcv_nxt - seq;
@@ -171,7 +173,7 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
     /* Keep what fits in the window we offered and in the buffer, and
      * nothing beyond a FIN already received: the stream ends there (see
      * take_fin). */
-    uint32_t room = min_u32(tcp_rcv_window(c), ring_space(&c->rcvbuf));
+    uint32_t room = min_u32(tcp_rcv_window(c), ring_space(r));
     if (c->ooo_fin)
         room = min_u32(room, c->ooo_fin_seq - c->rcv_nxt);
     uint32_t offset = seq - c->rcv_nxt;
@@ -184,11 +186,24 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
         len = room - offset;
         whole = false;
     }
-    ring_write_at(&c->rcvbuf, offset, data, len);
+    /* and in the memory the ring may have (tcp_mem.c): what does not fit
+     * is dropped, for the peer to send again */
+    tcp_mem_reserve(c, r, r->len + offset + len,
+                    offset ? TCP_MEM_OUT_OF_ORDER : TCP_MEM_IN_ORDER);
+    uint32_t fits = ring_room(r) > offset ? ring_room(r) - offset : 0;
+    if (len > fits) {
+        c->host->stats.mem_drops++;
+        c->ack_now = true;
+        if (!fits)
+            return false;
+        len = fits;
+        whole = false;
+    }
+    ring_write_at(r, offset, data, len);
     if (offset == 0) {
         bool filled_gap = !reass_empty(&c->reass);
         uint32_t end = reass_advance(&c->reass, c->rcv_nxt + len);
-        ring_commit(&c->rcvbuf, end - c->rcv_nxt);
+        ring_commit(r, end - c->rcv_nxt);
         c->rcv_nxt = end;
         /* RFC 5681 4.2: ACK at once a segment that fills a gap; RFC 9293
          * 3.8.6.3: else at least every second segment, or on a timer. */

@@ -123,8 +123,31 @@ void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_us);
 void tcp_update_rto_timer(struct tcp_conn *c, uint64_t now, bool restart);
 void tcp_arm_delack(struct tcp_conn *c, uint64_t now);
 void tcp_enter_time_wait(struct tcp_conn *c, uint64_t now);
-/* In TIME-WAIT: frees the receive buffer once it has been read. */
-void tcp_free_read_buffer(struct tcp_conn *c);
 void tcp_arm_keepalive(struct tcp_conn *c, uint64_t now);
+
+/* tcp_mem.c: buffer memory. */
+enum tcp_mem_use { TCP_MEM_SEND, TCP_MEM_IN_ORDER, TCP_MEM_OUT_OF_ORDER };
+void tcp_mem_grow(struct tcp_conn *c, struct ring *r, uint32_t need,
+                  enum tcp_mem_use use);
+/* Grows r (c's sndbuf or rcvbuf) so that its memory holds `need` bytes
+ * from the head (need <= r->cap), as far as the memory's state allows
+ * this use; ring_room() then says what fits. */
+static inline void tcp_mem_reserve(struct tcp_conn *c, struct ring *r, uint32_t need,
+                                   enum tcp_mem_use use)
+{
+    if (need > r->alloc)
+        tcp_mem_grow(c, r, need, use);
+}
+/* Frees r's memory (it holds nothing the connection needs). */
+void tcp_mem_release(struct tcp_conn *c, struct ring *r);
+/* After a ring emptied: its memory goes if the connection will not use
+ * it again, or memory is under pressure; else it stays for the next
+ * data. */
+void tcp_mem_release_idle(struct tcp_conn *c);
+/* The receive space the window may offer. */
+uint32_t tcp_rcv_space(const struct tcp_conn *c);
+/* Linux (sk_stream_is_writeable): free space in the send buffer is at
+ * least half the bytes it holds, and memory allows using it. */
+bool tcp_snd_writable(const struct tcp_conn *c);
 
 #endif

@@ -7,7 +7,7 @@
  * edge it promises. */
 static uint16_t advertise_window(struct tcp_conn *c, bool syn)
 {
-    uint32_t space = ring_space(&c->rcvbuf);
+    uint32_t space = tcp_rcv_space(c);
     if (syn) {
         /* RFC 7323 2.2: the window field of a SYN is never scaled. */
         c->rcv_wnd = min_u32(space, 65535);

@@ -31,7 +31,7 @@ void tcp_time_wait_save(const struct tcp_conn *c, struct tcp_time_wait *tw)
  * acknowledged up to our FIN, the peer's FIN taken, no buffers. */
 static void restore(struct tcp_conn *c, struct tcp_host *h, const struct tcp_time_wait *tw)
 {
-    tcp_conn_init_answer(c, h, &tw->ep, 0);
+    tcp_conn_init(c, h, &tw->ep, 0, 0);
     c->state = TCP_TIME_WAIT;
     c->snd_una = c->snd_nxt = c->snd_max = tw->snd_nxt;
     c->snd_wnd = tw->snd_wnd;

@@ -199,8 +199,7 @@ void tcp_enter_time_wait(struct tcp_conn *c, uint64_t now)
     /* Nothing is sent any more and nothing more is received (the peer's
      * FIN came): the buffers go, but for bytes still to be read (Linux
      * keeps a small timewait record in their place). */
-    ring_free(&c->sndbuf);
-    tcp_free_read_buffer(c);
+    tcp_mem_release_idle(c);
     /* RFC 9293 3.10.7.4: start the time-wait timer, turn off the others */
     c->close_at = now + 2 * c->host->cfg->msl_us;
     c->rto_at = c->keepalive_at = 0;

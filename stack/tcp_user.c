@@ -57,8 +57,22 @@ void tcp_open_cookie(struct tcp_conn *c, uint32_t iss, const struct tcp_segment 
     init_sequence(c, iss);
     tcp_take_syn(c, syn, now);
     /* the window our SYN-ACK offered (RFC 7323 2.2: unscaled) */
-    c->rcv_wnd = min_u32(ring_space(&c->rcvbuf), 65535);
+    c->rcv_wnd = min_u32(tcp_rcv_space(c), 65535);
     c->rcv_adv = c->rcv_nxt + c->rcv_wnd;
+}
+
+/* The room in the send buffer's memory for `want` more bytes (<=
+ * ring_space), grown as memory allows; a send that finds none because
+ * of memory is woken when memory frees (tcp_mem_wake_writers). */
+static uint32_t send_room(struct tcp_conn *c, uint32_t want)
+{
+    tcp_mem_reserve(c, &c->sndbuf, c->sndbuf.len + want, TCP_MEM_SEND);
+    uint32_t room = ring_room(&c->sndbuf);
+    if (!room && want) {
+        c->snd_mem_refused = true;
+        c->host->mem.writers_refused = true;
+    }
+    return room;
 }
 
 ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)
@@ -82,16 +96,23 @@ ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)
         return -EPIPE;
     if (len == 0)
         return 0;
-    uint32_t n = ring_write(&c->sndbuf, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+    uint32_t want = min_u32(ring_space(&c->sndbuf), len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+    uint32_t n = ring_write(&c->sndbuf, buf, min_u32(want, send_room(c, want)));
     if (n == 0)
         return -EAGAIN;
     tcp_output(c, now);
     return n;
 }
 
+uint32_t tcp_send_room(struct tcp_conn *c)
+{
+    uint32_t room = ring_room(&c->sndbuf);
+    return room ? room : send_room(c, min_u32(ring_space(&c->sndbuf), 1));
+}
+
 void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now)
 {
-    ring_commit(&c->sndbuf, min_u32(n, ring_space(&c->sndbuf)));
+    ring_commit(&c->sndbuf, min_u32(n, ring_room(&c->sndbuf)));
     tcp_output(c, now);
 }
 
@@ -103,7 +124,7 @@ static void window_update(struct tcp_conn *c, uint64_t now)
     if (!tcp_synchronized(c) || c->fin_received || c->state == TCP_TIME_WAIT)
         return;
     uint32_t cur = tcp_rcv_window(c);
-    uint32_t space = min_u32(ring_space(&c->rcvbuf), 65535u << c->rcv_wscale);
+    uint32_t space = min_u32(tcp_rcv_space(c), 65535u << c->rcv_wscale);
     if (2 * (uint64_t)cur <= c->rcvbuf.cap && space >= 2 * cur &&
         space - cur >= min_u32(c->rcvbuf.cap / 2, c->host->cfg->mss))
         tcp_send_ack(c, now);
@@ -135,15 +156,8 @@ ssize_t tcp_recv(struct tcp_conn *c, void *buf, size_t len, bool peek,
 void tcp_recv_consume(struct tcp_conn *c, uint32_t n, uint64_t now)
 {
     ring_consume(&c->rcvbuf, min_u32(n, c->rcvbuf.len));
-    if (c->state == TCP_TIME_WAIT)
-        tcp_free_read_buffer(c);
+    tcp_mem_release_idle(c);
     window_update(c, now);
-}
-
-void tcp_free_read_buffer(struct tcp_conn *c)
-{
-    if (!c->rcvbuf.len)
-        ring_free(&c->rcvbuf);
 }
 
 static void queue_fin(struct tcp_conn *c)

@@ -41,6 +41,28 @@ static bool parse_cidr(const char *s, uint32_t *net, unsigned *prefix)
     return true;
 }
 
+/* A number of bytes, with an optional K, M or G (powers of 1024), from
+ * 1M to 1024G. */
+static bool parse_bytes(const char *s, uint64_t *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return false;
+    unsigned long long n = strtoull(s, &end, 10);
+    int shift = 0;
+    if (*end && !end[1]) {
+        const char *units = "KMG", *u = strchr(units, *end);
+        if (!u)
+            return false;
+        shift = 10 * (int)(u - units + 1);
+        end++;
+    }
+    if (*end || n > (1ull << 40) >> shift)
+        return false;
+    *out = (uint64_t)n << shift;
+    return *out >= 1ull << 20;
+}
+
 /* "loss=P,dup=P,reorder=P,seed=N", probabilities from 0 to 1. */
 static bool parse_impair(const char *s, struct impair_config *out)
 {
@@ -130,6 +152,8 @@ void config_read(struct tuntcp_config *c)
             die("TUNTCP_MSL_MS", v, "a number of milliseconds from 1 to 600000");
         c->msl_ms = (uint32_t)ms;
     }
+    if ((v = getenv("TUNTCP_MEM_LIMIT")) && *v && !parse_bytes(v, &c->mem_limit))
+        die("TUNTCP_MEM_LIMIT", v, "a number of bytes from 1M to 1024G, with an optional K, M or G");
     if ((v = getenv("TUNTCP_BIND_ANY")) && *v) {
         if (strcmp(v, "0") && strcmp(v, "1"))
             die("TUNTCP_BIND_ANY", v, "0 or 1");

@@ -20,6 +20,7 @@ struct tuntcp_config {
     char pcap[4096];
     bool bind_any;
     uint32_t msl_ms;            /* TIME-WAIT lasts 2 MSL; 0: the stack's default */
+    uint64_t mem_limit;         /* the stack's buffer memory; 0: its default */
     bool impaired;
     struct impair_config impair;
 };

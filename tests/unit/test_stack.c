@@ -704,11 +704,11 @@ TEST(stack_time_wait_keeps_no_send_buffer_and_frees_the_receive_buffer_once_read
     peer_send_data(&p, &c, "last words", 10, TCP_FIN);
     const struct tcp_conn *conn = stack_sock_conn(p.stack, c.sock);
     CHECK_EQ(conn->state, TCP_TIME_WAIT);
-    CHECK_EQ(conn->sndbuf.cap, 0);
-    CHECK(conn->rcvbuf.cap > 0);            /* "last words" wait to be read */
+    CHECK_EQ(conn->sndbuf.alloc, 0);
+    CHECK(conn->rcvbuf.alloc > 0);            /* "last words" wait to be read */
     char buf[16];
     CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 10);
-    CHECK_EQ(conn->rcvbuf.cap, 0);
+    CHECK_EQ(conn->rcvbuf.alloc, 0);
     CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 0);   /* end of stream */
     /* a retransmitted FIN is still acknowledged, with the window we had */
     uint16_t wnd = 0;

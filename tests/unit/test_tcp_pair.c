@@ -70,26 +70,33 @@ TEST(tcp_rfc9293_three_way_handshake_with_options)
     pair_free(&p);
 }
 
+/* Moves len bytes from p->conn[from] to the other, which then closes;
+ * checks that they arrived. */
+static void transfer(struct tcp_pair *p, uint64_t seed, size_t len, int from)
+{
+    pair_connect(p);
+    struct transfer t = { .from = from, .src = pattern(len, (unsigned)seed), .len = len, .close_after = true };
+    t.dst = malloc(len + 1);
+    bool ok = pair_run(p, transfer_step, &t, 600 * SEC);
+    test_context("seed %llu: sent %zu got %zu states %s/%s", (unsigned long long)seed,
+                 t.sent, t.got, tcp_state_name(p->conn[0].state), tcp_state_name(p->conn[1].state));
+    size_t diff = 0;
+    while (diff < len && t.src[diff] == t.dst[diff])
+        diff++;
+    free((void *)t.src);
+    free(t.dst);
+    CHECK(ok);
+    CHECK_MSG(diff == len, "seed %llu: received data differs at byte %zu",
+              (unsigned long long)seed, diff);
+}
+
 static void run_transfer(uint64_t seed, size_t len, int from, bool (*filter)(struct tcp_pair *, int, const struct tcp_segment *))
 {
     struct tcp_pair p;
     pair_init(&p, NULL);
     p.filter = filter;
     p.filter_ctx = &seed;
-    pair_connect(&p);
-    struct transfer t = { .from = from, .src = pattern(len, (unsigned)seed), .len = len, .close_after = true };
-    t.dst = malloc(len + 1);
-    bool ok = pair_run(&p, transfer_step, &t, 600 * SEC);
-    test_context("seed %llu: sent %zu got %zu states %s/%s", (unsigned long long)seed,
-                 t.sent, t.got, tcp_state_name(p.conn[0].state), tcp_state_name(p.conn[1].state));
-    CHECK(ok);
-    size_t diff = 0;
-    while (diff < len && t.src[diff] == t.dst[diff])
-        diff++;
-    CHECK_MSG(diff == len, "seed %llu: received data differs at byte %zu",
-              (unsigned long long)seed, diff);
-    free((void *)t.src);
-    free(t.dst);
+    transfer(&p, seed, len, from);
     pair_free(&p);
 }
 
@@ -97,6 +104,21 @@ TEST(tcp_transfer_1mb_each_direction_perfect_link)
 {
     run_transfer(1, 1 << 20, 0, NULL);
     run_transfer(2, 1 << 20, 1, NULL);
+}
+
+/* Buffer memory comes as data needs it (tcp_mem.c): a bulk transfer's
+ * buffers grow to their full size, and none is held once the data is
+ * delivered and the stream closed. */
+TEST(linux_tcp_mem_a_bulk_transfer_grows_the_buffers_to_full_size_and_frees_them_when_done)
+{
+    struct tcp_pair p;
+    pair_init(&p, NULL);
+    transfer(&p, 1, 1 << 20, 0);
+    const struct tcp_stats *tx = &p.host[0].host.stats, *rx = &p.host[1].host.stats;
+    CHECK_EQ(tx->buffer_peak_bytes, p.cfg.sndbuf);
+    CHECK_EQ(rx->buffer_peak_bytes, p.cfg.rcvbuf);
+    CHECK_EQ(tx->buffer_bytes + rx->buffer_bytes, 0);
+    pair_free(&p);
 }
 
 static uint64_t rng_next(uint64_t *s)
