@@ -266,6 +266,8 @@ static const struct figure {
     STACK(tcp.active_opens), STACK(tcp.passive_opens), STACK(tcp.established),
     STACK(tcp.resets_in), STACK(tcp.timeouts), STACK(tcp.syncookies_sent),
     STACK(tcp.syncookies_ok), STACK(tcp.syncookies_failed),
+    STACK(tcp.buffer_bytes), STACK(tcp.buffer_peak_bytes), STACK(tcp.buffer_limit_bytes),
+    STACK(tcp.mem_pressure_events), STACK(tcp.ooo_pruned), STACK(tcp.mem_drops),
     STACK(sockets), STACK(conns_open), STACK(time_wait),
     DAEMON(relays), DAEMON(bound), DAEMON(clients), DAEMON(fds),
     DAEMON(vm_rss_kb), DAEMON(vm_hwm_kb),
