@@ -220,3 +220,10 @@ uint64_t probe_conns_open(struct probe *p)
     stack_get_stats(p->stack, &st);
     return st.conns_open + st.time_wait;
 }
+
+void probe_note(void *ctx, struct sock *k)
+{
+    struct probe_notes *n = ctx;
+    n->count++;
+    n->last = k;
+}

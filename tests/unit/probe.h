@@ -79,6 +79,13 @@ void peer_send_ack(struct probe *p, struct peer *c, uint16_t wnd);
  * set) ACK exactly; reports a test failure and returns false otherwise. */
 bool expect_seg(struct probe *p, struct tcp_segment *out, uint8_t flags,
                 uint32_t seq, uint32_t ack);
+/* What stack_set_notify(s, probe_note, &notes) saw: how many calls, and
+ * the socket of the last. */
+struct probe_notes {
+    unsigned count;
+    struct sock *last;
+};
+void probe_note(void *ctx, struct sock *k);
 /* Connections in the stack's tables now (TIME-WAIT records too). */
 uint64_t probe_conns_open(struct probe *p);
 /* The stack's counter for a drop reason. */

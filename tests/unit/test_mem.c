@@ -294,24 +294,12 @@ TEST(linux_tcp_mem_limit_drops_in_order_data_beyond_the_minimum)
     probe_free(&p);
 }
 
-struct notes {
-    unsigned count;
-    struct sock *last;
-};
-
-static void note(void *ctx, struct sock *k)
-{
-    struct notes *n = ctx;
-    n->count++;
-    n->last = k;
-}
-
 TEST(linux_tcp_mem_memory_freed_wakes_blocked_writers)
 {
     struct probe p;
     probe_init(&p, small_memory);
-    struct notes n = { 0 };
-    stack_set_notify(p.stack, note, &n);
+    struct probe_notes n = { 0 };
+    stack_set_notify(p.stack, probe_note, &n);
     struct peer w, hogs[4];
     peer_passive_open(&p, &w, 80, NULL);
     hogs_fill(&p, hogs, 4, 81);

@@ -352,24 +352,12 @@ TEST(stack_icmp_error_for_no_connection_is_counted)
     probe_free(&p);
 }
 
-struct notes {
-    unsigned count;
-    struct sock *last;
-};
-
-static void note(void *ctx, struct sock *k)
-{
-    struct notes *n = ctx;
-    n->count++;
-    n->last = k;
-}
-
 TEST(stack_notify_fires_when_readiness_changes)
 {
     struct probe p;
     probe_init(&p, NULL);
-    struct notes n = { 0 };
-    stack_set_notify(p.stack, note, &n);
+    struct probe_notes n = { 0 };
+    stack_set_notify(p.stack, probe_note, &n);
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
     unsigned before = n.count;
@@ -426,8 +414,8 @@ TEST(stack_notify_fires_on_a_state_change_alone)
     probe_init(&p, NULL);
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
-    struct notes n = { 0 };
-    stack_set_notify(p.stack, note, &n);
+    struct probe_notes n = { 0 };
+    stack_set_notify(p.stack, probe_note, &n);
     stack_shutdown(p.stack, c.sock, SHUT_WR, p.now);
     CHECK(expect_seg(&p, NULL, TCP_FIN | TCP_ACK, c.rcv_nxt, c.snd_nxt));
     c.rcv_nxt++;
