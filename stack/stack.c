@@ -258,8 +258,8 @@ void sock_free(struct stack *s, struct sock *k)
     free(k);
 }
 
-int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
-                    const struct tcp_endpoints *ep)
+void stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
+                     const struct tcp_endpoints *ep)
 {
     k->opts = from->opts;
     tcp_conn_init(&k->conn, &s->host, ep, k->opts.sndbuf, k->opts.rcvbuf);
@@ -276,7 +276,6 @@ int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
     c->ip_tos = k->opts.tos;
     c->ip_ttl = k->opts.ttl;
     c->user_timeout_us = (uint64_t)k->opts.user_timeout_ms * 1000u;
-    return 0;
 }
 
 int listener_start(struct stack *s, struct sock *k, unsigned backlog)
@@ -391,12 +390,11 @@ static struct sock *child_new(struct stack *s, struct listener *l,
                               const struct tcp_endpoints *ep)
 {
     struct sock *k = sock_new(s);
-    if (!k || stack_conn_init(s, k, l->sock, ep) < 0) {
-        if (k)
-            sock_free(s, k);
+    if (!k) {
         count_drop(s, DROP_TCP_BACKLOG);
         return NULL;
     }
+    stack_conn_init(s, k, l->sock, ep);
     return k;
 }
 

@@ -109,8 +109,7 @@ int stack_connect(struct stack *s, struct sock *k, uint32_t addr, uint16_t port,
         return -EADDRNOTAVAIL;   /* the 4-tuple is taken */
     if (!bound && !(ep.lport = port_pick_ephemeral(s, &ep)))
         return -EADDRNOTAVAIL;
-    if (stack_conn_init(s, k, k, &ep) < 0)
-        return -ENOMEM;
+    stack_conn_init(s, k, k, &ep);
     if (!bound)
         port_add(s, k);
     table_insert(s, k);

@@ -206,9 +206,9 @@ void listener_stop(struct stack *s, struct sock *k, uint64_t now);
  * user (NULL if none). */
 struct sock *listener_take(struct stack *s, struct listener *l);
 /* Makes k a connection on `ep` with the options of `from` (k itself, or
- * the listener): 0 or -ENOMEM. */
-int stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
-                    const struct tcp_endpoints *ep);
+ * the listener); its buffers take memory only as data comes (tcp_mem.c). */
+void stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
+                     const struct tcp_endpoints *ep);
 void sock_free(struct stack *s, struct sock *k);
 
 #endif

@@ -227,3 +227,12 @@ void probe_note(void *ctx, struct sock *k)
     n->count++;
     n->last = k;
 }
+
+unsigned probe_drain(struct probe *p)
+{
+    struct tcp_segment seg;
+    unsigned n = 0;
+    while (probe_recv(p, &seg))
+        n++;
+    return n;
+}

@@ -58,6 +58,8 @@ void probe_send(struct probe *p, const struct tcp_segment *seg, const void *data
 /* The next segment the stack sent, if any (payload in p->rx_data). Drops
  * anything that is not TCP. */
 bool probe_recv(struct probe *p, struct tcp_segment *seg);
+/* Reads and discards everything the stack sent; returns how many segments. */
+unsigned probe_drain(struct probe *p);
 /* True if the stack sent nothing. */
 bool probe_silent(struct probe *p);
 

@@ -101,8 +101,7 @@ TEST(rfc5681_3_2_three_duplicate_acks_trigger_fast_retransmit)
     peer_passive_open(&p, &c, 80, NULL);
     stack_send(p.stack, c.sock, data, 5 * 1460, p.now);
     struct tcp_segment r;
-    while (probe_recv(&p, &r))
-        ;
+    probe_drain(&p);
     /* the first segment was lost: segments 2..4 each bring a dup ACK */
     peer_send_ack(&p, &c, 65535);
     peer_send_ack(&p, &c, 65535);
@@ -206,8 +205,7 @@ TEST(rfc6582_partial_ack_retransmits_next_hole)
     peer_passive_open(&p, &c, 80, NULL);
     stack_send(p.stack, c.sock, data, 6 * 1460, p.now);
     struct tcp_segment r;
-    while (probe_recv(&p, &r))
-        ;
+    probe_drain(&p);
     for (int i = 0; i < 3; i++)
         peer_send_ack(&p, &c, 65535);
     CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
@@ -350,8 +348,7 @@ TEST(rfc1122_4_2_3_4_small_window_is_used_by_the_override_timer)
     peer_passive_open(&p, &c, 80, NULL);
     stack_send(p.stack, c.sock, data, 14600, p.now);
     struct tcp_segment r;
-    while (probe_recv(&p, &r))
-        ;
+    probe_drain(&p);
     c.rcv_nxt += 14600;
     stack_send(p.stack, c.sock, data, 5000, p.now);
     peer_send_ack(&p, &c, 100); /* a window far below an MSS */
@@ -370,8 +367,7 @@ TEST(rfc1122_4_2_3_4_data_sent_by_the_override_timer_is_retransmitted)
     peer_passive_open(&p, &c, 80, NULL);
     stack_send(p.stack, c.sock, data, 14600, p.now);
     struct tcp_segment r;
-    while (probe_recv(&p, &r))
-        ;
+    probe_drain(&p);
     c.rcv_nxt += 14600;
     stack_send(p.stack, c.sock, data, 5000, p.now);
     peer_send_ack(&p, &c, 100);
@@ -519,9 +515,7 @@ TEST(rfc7323_5_3_paws_drops_old_timestamp_and_acks)
     open_with_timestamps(&p, &c, 1000);
     send_ts_data(&p, &c, 2000, "ab", 2);
     probe_advance(&p, SEC);
-    struct tcp_segment r;
-    while (probe_recv(&p, &r))
-        ;
+    probe_drain(&p);
     send_ts_data(&p, &c, 1500, "cd", 2); /* an old duplicate from a past life */
     c.snd_nxt -= 2;
     CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
@@ -538,8 +532,7 @@ TEST(rfc7323_5_5_a_ts_recent_idle_for_24_days_is_replaced_by_an_older_tsval)
     send_ts_data(&p, &c, 2000000, "ab", 2);
     probe_advance(&p, 25ull * 24 * 3600 * SEC);
     struct tcp_segment r;
-    while (probe_recv(&p, &r))
-        ;
+    probe_drain(&p);
     /* RFC 7323 5.5: after more than 24 days idle TS.Recent is outdated
      * (the peer's clock may have wrapped): the segment is accepted and its
      * TSval becomes TS.Recent, so later segments are judged, and echoed,
@@ -773,8 +766,7 @@ TEST(rfc1122_4_2_2_17_a_window_that_shrinks_to_zero_with_data_in_flight_is_probe
     peer_passive_open(&p, &c, 80, NULL);
     CHECK_EQ(stack_send(p.stack, c.sock, data, 4 * 1460, p.now), 4 * 1460);
     struct tcp_segment r;
-    while (probe_recv(&p, &r))
-        ;
+    probe_drain(&p);
     /* The peer takes the first segment and shuts its window: the other
      * three are in flight beyond it. */
     c.rcv_nxt += 1460;
@@ -802,8 +794,7 @@ TEST(rfc1122_4_2_2_17_a_window_that_shrinks_below_a_segment_with_data_in_flight_
     peer_passive_open(&p, &c, 80, NULL);
     CHECK_EQ(stack_send(p.stack, c.sock, data, 4 * 1460, p.now), 4 * 1460);
     struct tcp_segment r;
-    while (probe_recv(&p, &r))
-        ;
+    probe_drain(&p);
     /* The peer takes the first segment and offers 100 octets: too few to
      * resend a segment (sender SWS avoidance), so at the timeout the
      * override timer sends what fits. */

@@ -773,9 +773,7 @@ static unsigned accept_all(struct probe *p, struct sock *l)
         n++;
         stack_abort(p->stack, k, p->now);
     }
-    struct tcp_segment rst;
-    while (probe_recv(p, &rst))
-        ;
+    probe_drain(p);
     return n;
 }
 
