@@ -55,6 +55,7 @@ struct tcp_stats {
     uint64_t segs_out, data_segs_out, bytes_out, retrans_segs;
     uint64_t fast_retransmits, rto_expirations, zero_window_probes;
     uint64_t keepalive_probes, challenge_acks, challenge_acks_suppressed;
+    uint64_t oow_acks_suppressed;   /* unacceptable segments left unanswered */
     uint64_t rst_out, paws_drops, unacceptable_segs, ooo_segs, ooo_dropped;
     uint64_t active_opens, passive_opens, established, resets_in, timeouts;
     uint64_t syncookies_sent, syncookies_ok, syncookies_failed;
@@ -180,6 +181,9 @@ struct tcp_conn {
     uint64_t challenge_rng;       /* rng.h state, seeded from the ISS */
     uint64_t challenge_until;     /* end of the current one-second window */
     uint64_t challenge_acks_left; /* challenge ACKs still allowed in it */
+    uint64_t oow_ack_at;          /* when an unacceptable segment without
+                                     text was last answered (Linux's
+                                     last_oow_ack_time) */
 
     /* Deadlines, microseconds; 0 = not armed. */
     uint64_t rto_at;        /* retransmission or zero-window probe */

@@ -4,6 +4,7 @@
 
 #include "tcp_internal.h"
 
+#define OOW_ACK_INTERVAL_US (500 * USEC_PER_MSEC) /* Linux's tcp_invalid_ratelimit */
 
 static uint32_t seg_len(const struct tcp_segment *s)
 {
@@ -229,6 +230,27 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
     return whole;
 }
 
+/* RFC 9293 3.10.7.4 first and RFC 7323 5.3 R1: an unacceptable segment
+ * is answered with an ACK. As Linux (tcp_oow_rate_limited), one that
+ * occupies no sequence space goes unanswered within 500 ms of the last
+ * such answer: two sides that refuse each other's ACKs would otherwise
+ * answer each other for ever (an ACK war, or the ACK storm an attacker
+ * sets off by injecting data both ways). A segment with text, SYN or FIN
+ * is no part of such a loop and is always answered: the ACK tells its
+ * sender what arrived. */
+static void answer_unacceptable(struct tcp_conn *c, const struct tcp_segment *s,
+                                uint64_t now)
+{
+    if (seg_len(s) == 0) {
+        if (c->oow_ack_at && now - c->oow_ack_at < OOW_ACK_INTERVAL_US) {
+            c->host->stats.oow_acks_suppressed++;
+            return;
+        }
+        c->oow_ack_at = now;
+    }
+    tcp_send_ack(c, now);
+}
+
 /* RFC 7323 5.3 R1 (PAWS): true if the segment must be dropped. */
 static bool paws_reject(struct tcp_conn *c, const struct tcp_segment *s,
                         uint64_t now)
@@ -242,7 +264,7 @@ static bool paws_reject(struct tcp_conn *c, const struct tcp_segment *s,
     /* R1: TSval older than TS.Recent, unless TS.Recent is stale (5.5). */
     if (seq_lt(s->opt.ts_val, c->ts_recent) && !tcp_ts_recent_stale(c, now)) {
         c->host->stats.paws_drops++;
-        tcp_send_ack(c, now);
+        answer_unacceptable(c, s, now);
         return true;
     }
     return false;
@@ -253,10 +275,21 @@ static bool acceptable(const struct tcp_conn *c, const struct tcp_segment *s)
 {
     uint32_t len = seg_len(s);
     uint32_t wnd = tcp_rcv_window(c);
-    if (len == 0 && wnd == 0)
-        return s->seq == c->rcv_nxt;
+    /* Without text: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND, or SEG.SEQ =
+     * RCV.NXT when the window is shut. As Linux (tcp_sequence) and BSD,
+     * also SEG.SEQ = RCV.NXT+RCV.WND: a peer that filled our window sends
+     * its ACKs from there (SND.NXT) until that data arrives, as we do
+     * (tcp_acceptable_seq). Refused, such an ACK is answered and its news
+     * lost; two sides whose windows are both filled by data lost both ways
+     * then answer each other's ACKs for ever (an ACK war). */
     if (len == 0)
-        return seq_in(s->seq, c->rcv_nxt, c->rcv_nxt + wnd);
+        return seq_in(s->seq, c->rcv_nxt, c->rcv_nxt + wnd + 1);
+    /* With text: as Linux, whose test is on the segment's end, also the
+     * last octets again, ending at RCV.NXT. Their ACK may be news: a probe
+     * octet resent into a window that took it carries the ACK that two
+     * sides probing each other's windows refuse each other otherwise. */
+    if (s->seq + len == c->rcv_nxt)
+        return true;
     if (wnd == 0)
         /* "special allowance should be made to accept valid ACKs, URGs
          * and RSTs": the segment at RCV.NXT is processed, its text
@@ -320,7 +353,7 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
          * unless RST, then drop. */
         c->host->stats.unacceptable_segs++;
         if (!(s.flags & TCP_RST))
-            tcp_send_ack(c, now);
+            answer_unacceptable(c, &s, now);
         /* RFC 9293 3.10.7.4 eighth, TIME-WAIT: "The only thing that can
          * arrive in this state is a retransmission of the remote FIN.
          * Acknowledge it, and restart the 2 MSL timeout." It lies below

@@ -290,9 +290,13 @@ void tcp_note_retransmit(struct tcp_conn *c, uint64_t now)
 
 void tcp_retransmit_first(struct tcp_conn *c, uint64_t now)
 {
+    /* What was sent of it, no more: beyond SND.MAX lies new data, which
+     * only send_next_segment sends (windows checked, SND.MAX moved). An ACK
+     * in the middle of a segment leaves less than an MSS of it. */
     uint32_t data_end = tcp_data_end(c);
-    uint32_t len = seq_lt(c->snd_una, data_end)
-                       ? min_u32(data_end - c->snd_una, c->snd_mss) : 0;
+    uint32_t sent_end = seq_min(data_end, c->snd_max);
+    uint32_t len = seq_lt(c->snd_una, sent_end)
+                       ? min_u32(sent_end - c->snd_una, c->snd_mss) : 0;
     bool fin = tcp_fin_sent(c) && c->snd_una + len == data_end;
     if (!len && !fin)
         return;

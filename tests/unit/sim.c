@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-bool sim_init(struct sim *w, const struct link_mem_impair *imp,
+bool sim_init(struct sim *w, const struct link_mem_impair *imp, double hostile,
               void (*tweak)(struct stack_config *cfg))
 {
     memset(w, 0, sizeof *w);
@@ -18,9 +18,16 @@ bool sim_init(struct sim *w, const struct link_mem_impair *imp,
         cfg.isn_key = (struct isn_key){ 0x5eed0000u + (uint64_t)i, 0xc0ffee };
         if (tweak)
             tweak(&cfg);
-        w->stack[i] = stack_new(&cfg, link_mem_end(w->link, i));
+        struct link *end = link_mem_end(w->link, i);
+        if (hostile > 0) {
+            hostile_init(&w->hostile[i], end, hostile,
+                         (imp ? imp->seed : 0) ^ (0x4057113ull + (uint64_t)i));
+            end = &w->hostile[i].link;
+        }
+        w->stack[i] = stack_new(&cfg, end);
         if (!w->stack[i])
             return false;
+        w->hostile[i].victim = w->stack[i];
     }
     return true;
 }

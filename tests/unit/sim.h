@@ -3,6 +3,7 @@
 #ifndef TUNTCP_SIM_H
 #define TUNTCP_SIM_H
 
+#include "hostile.h"
 #include "link_mem.h"
 #include "stack.h"
 
@@ -13,11 +14,15 @@ struct sim {
     uint64_t wake_at;           /* the application's own deadline, 0: none */
     struct link_mem *link;
     struct stack *stack[2];
+    struct hostile_link hostile[2];  /* hostile[i] delivers to stack i */
 };
 
-/* `tweak` may adjust each stack's config (may be NULL). The ISN keys are
- * fixed, so a seed replays exactly. False on allocation failure. */
-bool sim_init(struct sim *w, const struct link_mem_impair *imp,
+/* `tweak` may adjust each stack's config (may be NULL). With `hostile`
+ * above 0, each stack receives through a hostile link end (hostile.h)
+ * that forges that many segments per genuine one, seeded from imp->seed.
+ * The ISN keys are fixed, so a seed replays exactly. False on allocation
+ * failure. */
+bool sim_init(struct sim *w, const struct link_mem_impair *imp, double hostile,
               void (*tweak)(struct stack_config *cfg));
 void sim_free(struct sim *w);
 /* Delivers the packets that are due and fires the timers that are due,

@@ -248,6 +248,32 @@ TEST(rfc9293_3_10_7_4_first_segment_outside_window_gets_ack_and_is_dropped)
     probe_free(&p);
 }
 
+/* As Linux (tcp_oow_rate_limited, tcp_invalid_ratelimit): the ACK that
+ * answers an unacceptable segment without text goes at most once in 500
+ * ms, or two sides refusing each other's ACKs answer each other for ever
+ * (an ACK war). One with text is always answered. */
+TEST(rfc9293_3_10_7_4_first_acks_answering_empty_unacceptable_segments_are_rate_limited_as_linux)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    struct tcp_segment s = seg_make(c.port, 80, c.snd_nxt + 200000, c.rcv_nxt, A, 65535);
+    probe_send(&p, &s, NULL);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    probe_advance(&p, 499 * MSEC);
+    probe_send(&p, &s, NULL);
+    CHECK(probe_silent(&p));
+    s.len = 5;
+    probe_send(&p, &s, "hello");
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    s.len = 0;
+    probe_advance(&p, 1 * MSEC);
+    probe_send(&p, &s, NULL);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    probe_free(&p);
+}
+
 TEST(rfc9293_3_10_7_4_first_old_duplicate_gets_ack)
 {
     struct probe p;
@@ -290,6 +316,61 @@ TEST(rfc9293_3_10_7_4_first_zero_window_accepts_only_acks)
     CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt - 1));
     CHECK_EQ(r.wnd, 0);
     CHECK_EQ(stack_recv(p.stack, c.sock, big, sizeof big, 0, p.now), 4096);
+    probe_free(&p);
+}
+
+/* A peer that filled our window sends its ACKs from SND.NXT, the right
+ * edge, until that data arrives. Taken as Linux and BSD take it, though
+ * RFC 9293's test wants SEG.SEQ < RCV.NXT + RCV.WND: refused, it was
+ * answered with an ACK, and two stacks whose windows were both filled by
+ * data lost both ways answered each other's ACKs for ever (an ACK war). */
+TEST(rfc9293_3_10_7_4_first_an_ack_at_the_right_window_edge_is_taken_as_linux_does)
+{
+    struct probe p;
+    probe_init(&p, small_rcvbuf);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    static char data[1460];
+    peer_send_data(&p, &c, data, sizeof data, 0);
+    probe_advance(&p, 100 * MSEC); /* its delayed ACK */
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    uint32_t right_edge = c.snd_nxt + r.wnd;
+    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
+    CHECK(expect_seg(&p, NULL, A | P, c.rcv_nxt, c.snd_nxt));
+    /* the test's data up to the right edge is on its way, or lost */
+    struct tcp_segment s = seg_make(c.port, 80, right_edge, c.rcv_nxt + 5, A, 65535);
+    probe_send(&p, &s, NULL);
+    CHECK(probe_silent(&p));         /* taken, not answered */
+    probe_advance(&p, 5 * SEC);
+    CHECK(probe_silent(&p));         /* "hello" acknowledged: not sent again */
+    probe_free(&p);
+}
+
+/* A segment whose text ends at RCV.NXT, the last octets again, is taken
+ * for its ACK, as Linux takes it (tcp_sequence tests the segment's end);
+ * RFC 9293's test refuses it. Two stacks probing each other's shut windows
+ * with an octet each, both taken, refused each other's ACKs (sent from
+ * SND.UNA, the probe octet's place) until one resent its probe octet,
+ * which was refused as well. */
+TEST(rfc9293_3_10_7_4_first_the_last_octet_again_is_taken_for_its_ack_as_linux_does)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_data(&p, &c, "a", 1, 0);
+    probe_advance(&p, 100 * MSEC); /* its delayed ACK */
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
+    CHECK(expect_seg(&p, NULL, A | P, c.rcv_nxt, c.snd_nxt));
+    struct tcp_segment s = seg_make(c.port, 80, c.snd_nxt - 1, c.rcv_nxt + 5, A, 65535);
+    s.len = 1;
+    probe_send(&p, &s, "a");
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt + 5, c.snd_nxt)); /* a duplicate */
+    probe_advance(&p, 5 * SEC);
+    CHECK(probe_silent(&p));         /* "hello" acknowledged: not sent again */
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 1);
     probe_free(&p);
 }
 

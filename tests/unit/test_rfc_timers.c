@@ -219,6 +219,31 @@ TEST(rfc6582_partial_ack_retransmits_next_hole)
     probe_free(&p);
 }
 
+/* RFC 6582 3.2 step 3: a partial ACK resends the first unacknowledged
+ * segment as it was sent. In the middle of one (a receiver whose window
+ * ended there kept the front), that is the rest of it, not a full MSS
+ * from there: its end went out beyond SND.MAX, unknown to SND.MAX, and the
+ * receiver's ACK of it was taken for an ACK of unsent data and dropped,
+ * for ever. */
+TEST(rfc6582_3_2_a_partial_ack_mid_segment_resends_only_what_was_sent)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK(fill_the_initial_window(&p, &c));
+    for (int i = 0; i < 3; i++)
+        peer_send_ack(&p, &c, 65535);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r)) /* two limited transmits, the fast retransmit */
+        ;
+    c.rcv_nxt += 11 * 1460 + 500;   /* into the last of 12 segments sent */
+    peer_send_ack(&p, &c, 65535);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 960);
+    probe_free(&p);
+}
+
 TEST(rfc9293_3_7_4_nagle_holds_small_segment_while_data_unacked)
 {
     struct probe p;

@@ -5,7 +5,10 @@
  * with a clean close on both sides, and nothing may be left behind. The
  * slow-reader seeds do the same with small receive buffers and readers
  * that stop reading for a while, again and again: zero windows, probed
- * while data flows the other way. */
+ * while data flows the other way. The hostile seeds add forged segments
+ * and replays to the link (hostile.h), the odd ones slow readers as well:
+ * none may disturb a connection, and each must meet the defence it was
+ * built to meet. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -18,6 +21,8 @@
 
 #define SIM_SEEDS 200
 #define SIM_SLOW_READER_SEEDS 40
+#define SIM_HOSTILE_SEEDS 40
+#define ALL_SEEDS (SIM_SEEDS + SIM_SLOW_READER_SEEDS + SIM_HOSTILE_SEEDS)
 #define SIM_CONNS 50
 #define SIM_PORT 80
 #define BULK_BYTES (1u << 20)
@@ -252,21 +257,56 @@ static void sim_slow_reader_tweak(struct stack_config *cfg)
     cfg->tcp.rcvbuf = 16 * 1024;
 }
 
-static void run(uint64_t seed, bool slow_readers)
+/* A family of seeds: what it adds to the lossy link. */
+struct family {
+    const char *name;
+    unsigned seeds;
+    bool slow_readers;
+    bool hostile;        /* forged segments; the odd seeds slow readers too */
+};
+
+static const struct family families[] = {
+    { "sim_seed", SIM_SEEDS, false, false },
+    { "sim_slow_reader_seed", SIM_SLOW_READER_SEEDS, true, false },
+    { "sim_hostile_seed", SIM_HOSTILE_SEEDS, false, true },
+};
+
+/* Every forged segment met the defence it was built for: the receiving
+ * stack counted at least as many of each (genuine segments add to them),
+ * and every kind was sent. */
+static void check_hostile(const struct hostile_link *h, const struct stack_stats *st)
+{
+    for (int o = 0; o < HOSTILE_OUTCOMES; o++)
+        CHECK_MSG(h->forged[o] > 0, "no forged segment of outcome %d", o);
+    uint64_t challenges = st->tcp.challenge_acks + st->tcp.challenge_acks_suppressed;
+    CHECK_MSG(st->tcp.unacceptable_segs >= h->forged[HOSTILE_UNACCEPTABLE],
+              "%llu unacceptable of %llu", (unsigned long long)st->tcp.unacceptable_segs,
+              (unsigned long long)h->forged[HOSTILE_UNACCEPTABLE]);
+    CHECK_MSG(st->tcp.paws_drops >= h->forged[HOSTILE_PAWS], "%llu PAWS drops of %llu",
+              (unsigned long long)st->tcp.paws_drops, (unsigned long long)h->forged[HOSTILE_PAWS]);
+    CHECK_MSG(challenges >= h->forged[HOSTILE_CHALLENGE], "%llu challenges of %llu",
+              (unsigned long long)challenges, (unsigned long long)h->forged[HOSTILE_CHALLENGE]);
+}
+
+static void run(uint64_t param)
 {
     static struct app a;
+    const struct family *f = &families[param >> 32];
+    uint64_t seed = (uint32_t)param;
+    bool slow_readers = f->slow_readers || (f->hostile && seed % 2);
     memset(&a, 0, sizeof a);
-    test_context("replay: build/unit_tests %s_%03llu",
-                 slow_readers ? "sim_slow_reader_seed" : "sim_seed",
-                 (unsigned long long)seed);
+    test_context("replay: build/unit_tests %s_%03llu", f->name, (unsigned long long)seed);
     struct link_mem_impair imp = impairments(seed);
+    /* 5-30 % more segments, forged */
+    uint64_t hr = seed ^ 0x4057;
+    double hostile = f->hostile ? (double)(5 + rng_next(&hr) % 26) / 100.0 : 0;
     if (slow_readers) {
         /* every 4-64 KiB read, a pause of 0.1-30 s */
         uint64_t r = seed ^ 0x510e;
         a.pause_every = 4096 + rng_next(&r) % (60 * 1024);
         a.pause_us = 100000 + rng_next(&r) % 29900000;
     }
-    CHECK(sim_init(&a.w, &imp, slow_readers ? sim_slow_reader_tweak : sim_tweak));
+    CHECK(sim_init(&a.w, &imp, hostile, slow_readers ? sim_slow_reader_tweak : sim_tweak));
     for (int i = 0; i < 2; i++)
         stack_set_notify(a.w.stack[i], on_ready, &a);
 
@@ -317,33 +357,24 @@ static void run(uint64_t seed, bool slow_readers)
         stack_get_stats(a.w.stack[i], &st);
         CHECK_EQ(st.conns_open, 0);
         CHECK_EQ(stack_next_deadline(a.w.stack[i]), 0);
+        if (f->hostile)
+            check_hostile(&a.w.hostile[i], &st);
     }
     stack_close(a.w.stack[1], a.listener, a.w.now);
     sim_free(&a.w);
 }
 
-static void run_seed(uint64_t seed)
-{
-    run(seed, false);
-}
-
-static void run_slow_reader_seed(uint64_t seed)
-{
-    run(seed, true);
-}
-
-static struct test_case seed_cases[SIM_SEEDS + SIM_SLOW_READER_SEEDS];
-static char seed_names[SIM_SEEDS + SIM_SLOW_READER_SEEDS][32];
+static struct test_case seed_cases[ALL_SEEDS];
+static char seed_names[ALL_SEEDS][32];
 
 __attribute__((constructor)) static void register_seeds(void)
 {
-    for (unsigned i = 0; i < SIM_SEEDS + SIM_SLOW_READER_SEEDS; i++) {
-        bool slow = i >= SIM_SEEDS;
-        unsigned seed = slow ? i - SIM_SEEDS : i;
-        snprintf(seed_names[i], sizeof seed_names[i], "%s_%03u",
-                 slow ? "sim_slow_reader_seed" : "sim_seed", seed);
-        seed_cases[i] = (struct test_case){
-            seed_names[i], slow ? run_slow_reader_seed : run_seed, seed, NULL };
-        test_register(&seed_cases[i]);
+    unsigned n = 0;
+    for (uint64_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+        for (unsigned seed = 0; seed < families[f].seeds; seed++, n++) {
+            snprintf(seed_names[n], sizeof seed_names[n], "%s_%03u", families[f].name, seed);
+            seed_cases[n] = (struct test_case){ seed_names[n], run, f << 32 | seed, NULL };
+            test_register(&seed_cases[n]);
+        }
     }
 }
