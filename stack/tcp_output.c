@@ -290,9 +290,12 @@ void tcp_note_retransmit(struct tcp_conn *c, uint64_t now)
 
 void tcp_retransmit_first(struct tcp_conn *c, uint64_t now)
 {
-    uint32_t data_end = tcp_data_end(c);
-    uint32_t len = seq_lt(c->snd_una, data_end)
-                       ? min_u32(data_end - c->snd_una, c->snd_mss) : 0;
+    /* Only what was sent: data beyond SND.MAX may lie beyond the peer's
+     * window, and its ACK would be beyond SND.MAX (RFC 9293 3.10.7.4:
+     * an ACK of something not yet sent), which strands the connection. */
+    uint32_t data_end = tcp_data_end(c), sent_end = seq_min(data_end, c->snd_max);
+    uint32_t len = seq_lt(c->snd_una, sent_end)
+                       ? min_u32(sent_end - c->snd_una, c->snd_mss) : 0;
     bool fin = tcp_fin_sent(c) && c->snd_una + len == data_end;
     if (!len && !fin)
         return;
