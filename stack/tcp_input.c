@@ -255,10 +255,14 @@ static bool acceptable(const struct tcp_conn *c, const struct tcp_segment *s)
 {
     uint32_t len = seg_len(s);
     uint32_t wnd = tcp_rcv_window(c);
-    if (len == 0 && wnd == 0)
-        return s->seq == c->rcv_nxt;
     if (len == 0)
-        return seq_in(s->seq, c->rcv_nxt, c->rcv_nxt + wnd);
+        /* RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND, and the right edge too, as
+         * Linux (tcp_sequence): a peer that filled the window puts its
+         * ACKs there (tcp_output.c acceptable_seq); with a gap before
+         * them they would be dropped with their news, and answered with
+         * ACKs that a peer in the same state answers in turn. With a
+         * zero window that is SEG.SEQ = RCV.NXT, as the RFC says. */
+        return seq_in(s->seq, c->rcv_nxt, c->rcv_nxt + wnd + 1);
     if (wnd == 0)
         /* "special allowance should be made to accept valid ACKs, URGs
          * and RSTs": the segment at RCV.NXT is processed, its text

@@ -294,6 +294,41 @@ TEST(rfc9293_3_10_7_4_first_zero_window_accepts_only_acks)
     probe_free(&p);
 }
 
+/* A peer that filled our window sends its ACKs at the window's right
+ * edge (its SND.NXT; Linux's tcp_acceptable_seq and ours put them no
+ * further). With a gap before them (a segment lost, or dropped for want
+ * of memory) the window is not zero, and RFC 9293's test (SEG.SEQ <
+ * RCV.NXT+RCV.WND) would drop them with the news they bring, answering
+ * each with an ACK: two peers in that state answer each other's ACKs for
+ * ever. Linux (tcp_sequence) takes the edge itself. */
+TEST(linux_tcp_sequence_a_pure_ack_at_the_right_edge_of_the_window_is_acceptable)
+{
+    struct probe p;
+    probe_init(&p, small_rcvbuf);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_send(p.stack, c.sock, "ping", 4, p.now), 4);
+    CHECK(expect_seg(&p, NULL, A | P, c.rcv_nxt, c.snd_nxt));
+    /* the peer fills the 4096-byte window, its first segment lost */
+    static char big[4096];
+    uint32_t edge = c.snd_nxt + 4096;
+    for (uint32_t seq = c.snd_nxt + 1460; seq != edge;) {
+        struct tcp_segment s = seg_make(c.port, 80, seq, c.rcv_nxt, A, 65535);
+        s.len = edge - seq < 1460 ? edge - seq : 1460;
+        probe_send(&p, &s, big);
+        seq += s.len;
+    }
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    /* its ACK of "ping" */
+    struct tcp_segment ack = seg_make(c.port, 80, edge, c.rcv_nxt + 4, A, 65535);
+    probe_send(&p, &ack, NULL);
+    CHECK(probe_silent(&p));
+    CHECK_EQ(stack_sock_conn(p.stack, c.sock)->snd_una, c.rcv_nxt + 4);
+    probe_free(&p);
+}
+
 /* ---- second: RST (with RFC 5961 3.2) ---- */
 
 TEST(rfc9293_3_10_7_4_second_rst_at_rcv_nxt_resets_established)
