@@ -592,6 +592,35 @@ TEST(rfc9293_3_10_7_4_fifth_window_update_only_from_newer_segments)
     probe_free(&p);
 }
 
+/* A segment from below SND.WL1 (one that overlaps a retransmission)
+ * that acknowledges new data brings the peer's latest window: kept as an offset from the new
+ * SND.UNA, the old one would let us send beyond what the peer offers. */
+TEST(linux_tcp_may_update_window_an_ack_of_new_data_brings_its_window)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    static char data[20 * 1460];
+    CHECK_EQ(stack_send(p.stack, c.sock, data, sizeof data, p.now), (long)sizeof data);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;   /* the initial window: ten segments */
+    peer_send_data(&p, &c, "abcd", 4, 0);
+    peer_send_ack(&p, &c, 65535);           /* SND.WL1 = its SEQ */
+    while (probe_recv(&p, &r))
+        ;
+    /* "cd" again and "ef", acknowledging two segments, with a window of
+     * one */
+    struct tcp_segment s = seg_make(c.port, 80, c.snd_nxt - 2, c.rcv_nxt + 2 * 1460, A, 1460);
+    s.len = 4;
+    probe_send(&p, &s, "cdef");
+    CHECK_EQ(stack_sock_conn(p.stack, c.sock)->snd_wnd, 1460);
+    while (probe_recv(&p, &r))
+        CHECK_EQ(r.len, 0);                 /* eight segments still out */
+    probe_free(&p);
+}
+
 /* ---- seventh: text; eighth: FIN ---- */
 
 TEST(rfc9293_3_10_7_4_seventh_out_of_order_text_is_held_and_acked_at_once)
