@@ -5,7 +5,9 @@
  * with a clean close on both sides, and nothing may be left behind. The
  * slow-reader seeds do the same with small receive buffers and readers
  * that stop reading for a while, again and again: zero windows, probed
- * while data flows the other way. */
+ * while data flows the other way. The tight-memory seeds give each stack
+ * 256 KiB of buffer memory (tcp_mem.c): pressure and the limit
+ * throughout. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #define SIM_SEEDS 200
 #define SIM_SLOW_READER_SEEDS 40
+#define SIM_TIGHT_MEMORY_SEEDS 40
 #define SIM_CONNS 50
 #define SIM_PORT 80
 #define BULK_BYTES (1u << 20)
@@ -252,21 +255,41 @@ static void sim_slow_reader_tweak(struct stack_config *cfg)
     cfg->tcp.rcvbuf = 16 * 1024;
 }
 
-static void run(uint64_t seed, bool slow_readers)
+/* 256 KiB of buffer memory for the 50 connection ends of a stack: under
+ * pressure and at the limit all the time (tcp_mem.c): windows clamped,
+ * data dropped and sent again, writers refused memory. */
+static void sim_tight_memory_tweak(struct stack_config *cfg)
+{
+    sim_tweak(cfg);
+    cfg->tcp.mem_limit = 256 * 1024;
+}
+
+enum sim_kind { SIM_PLAIN, SIM_SLOW_READERS, SIM_TIGHT_MEMORY };
+
+static const struct {
+    const char *name;
+    unsigned seeds;
+    void (*tweak)(struct stack_config *cfg);
+} sim_kinds[] = {
+    [SIM_PLAIN] = { "sim_seed", SIM_SEEDS, sim_tweak },
+    [SIM_SLOW_READERS] = { "sim_slow_reader_seed", SIM_SLOW_READER_SEEDS, sim_slow_reader_tweak },
+    [SIM_TIGHT_MEMORY] = { "sim_tight_memory_seed", SIM_TIGHT_MEMORY_SEEDS, sim_tight_memory_tweak },
+};
+
+static void run(uint64_t seed, enum sim_kind kind)
 {
     static struct app a;
     memset(&a, 0, sizeof a);
-    test_context("replay: build/unit_tests %s_%03llu",
-                 slow_readers ? "sim_slow_reader_seed" : "sim_seed",
+    test_context("replay: build/unit_tests %s_%03llu", sim_kinds[kind].name,
                  (unsigned long long)seed);
     struct link_mem_impair imp = impairments(seed);
-    if (slow_readers) {
+    if (kind == SIM_SLOW_READERS) {
         /* every 4-64 KiB read, a pause of 0.1-30 s */
         uint64_t r = seed ^ 0x510e;
         a.pause_every = 4096 + rng_next(&r) % (60 * 1024);
         a.pause_us = 100000 + rng_next(&r) % 29900000;
     }
-    CHECK(sim_init(&a.w, &imp, slow_readers ? sim_slow_reader_tweak : sim_tweak));
+    CHECK(sim_init(&a.w, &imp, sim_kinds[kind].tweak));
     for (int i = 0; i < 2; i++)
         stack_set_notify(a.w.stack[i], on_ready, &a);
 
@@ -317,33 +340,33 @@ static void run(uint64_t seed, bool slow_readers)
         stack_get_stats(a.w.stack[i], &st);
         CHECK_EQ(st.conns_open, 0);
         CHECK_EQ(stack_next_deadline(a.w.stack[i]), 0);
+        CHECK_EQ(st.tcp.buffer_bytes, 0);
+        if (kind == SIM_TIGHT_MEMORY)
+            CHECK(st.tcp.mem_pressure_events > 0);
     }
     stack_close(a.w.stack[1], a.listener, a.w.now);
     sim_free(&a.w);
 }
 
-static void run_seed(uint64_t seed)
+/* A test's parameter: the kind of run above the seed. */
+static void run_case(uint64_t param)
 {
-    run(seed, false);
+    run(param & 0xffffffffu, (enum sim_kind)(param >> 32));
 }
 
-static void run_slow_reader_seed(uint64_t seed)
-{
-    run(seed, true);
-}
-
-static struct test_case seed_cases[SIM_SEEDS + SIM_SLOW_READER_SEEDS];
-static char seed_names[SIM_SEEDS + SIM_SLOW_READER_SEEDS][32];
+#define SIM_ALL_SEEDS (SIM_SEEDS + SIM_SLOW_READER_SEEDS + SIM_TIGHT_MEMORY_SEEDS)
+static struct test_case seed_cases[SIM_ALL_SEEDS];
+static char seed_names[SIM_ALL_SEEDS][32];
 
 __attribute__((constructor)) static void register_seeds(void)
 {
-    for (unsigned i = 0; i < SIM_SEEDS + SIM_SLOW_READER_SEEDS; i++) {
-        bool slow = i >= SIM_SEEDS;
-        unsigned seed = slow ? i - SIM_SEEDS : i;
-        snprintf(seed_names[i], sizeof seed_names[i], "%s_%03u",
-                 slow ? "sim_slow_reader_seed" : "sim_seed", seed);
-        seed_cases[i] = (struct test_case){
-            seed_names[i], slow ? run_slow_reader_seed : run_seed, seed, NULL };
-        test_register(&seed_cases[i]);
+    unsigned i = 0;
+    for (unsigned kind = 0; kind < sizeof sim_kinds / sizeof sim_kinds[0]; kind++) {
+        for (unsigned seed = 0; seed < sim_kinds[kind].seeds; seed++, i++) {
+            snprintf(seed_names[i], sizeof seed_names[i], "%s_%03u", sim_kinds[kind].name, seed);
+            seed_cases[i] = (struct test_case){
+                seed_names[i], run_case, (uint64_t)kind << 32 | seed, NULL };
+            test_register(&seed_cases[i]);
+        }
     }
 }
