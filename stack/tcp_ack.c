@@ -186,16 +186,21 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
     update_ts_recent(c, seg, now);
 
     uint32_t new_wnd = (uint32_t)seg->wnd << c->snd_wscale;
-    if (seq_gt(ack, c->snd_una))
+    bool acks_new_data = seq_gt(ack, c->snd_una);
+    if (acks_new_data)
         new_ack(c, seg, now);
     else if (ack == c->snd_una)
         maybe_duplicate_ack(c, seg, new_wnd, now);
 
     /* RFC 9293 3.10.7.4: update the send window if SND.UNA =< SEG.ACK
      * and the segment is newer (SND.WL1 < SEG.SEQ, or the same SEQ and
-     * SND.WL2 =< SEG.ACK). */
+     * SND.WL2 =< SEG.ACK); and, as Linux (tcp_may_update_window),
+     * whenever it acknowledges new data, whatever its SEQ (a
+     * retransmission): its window is the peer's latest, and the old one,
+     * kept as an offset from the new SND.UNA, would reach beyond what the
+     * peer offered. */
     if (ack == c->snd_una &&
-        (seq_lt(c->snd_wl1, seg->seq) ||
+        (acks_new_data || seq_lt(c->snd_wl1, seg->seq) ||
          (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, ack)))) {
         if (c->persist && c->snd_wnd == 0 && new_wnd > 0) {
             /* The window reopens: the probe octet sent into the closed

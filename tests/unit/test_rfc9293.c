@@ -310,8 +310,9 @@ TEST(rfc9293_3_10_7_4_first_zero_window_accepts_only_acks)
     peer_send_data(&p, &c, big, 4096 - 2920, 0);
     probe_advance(&p, 100 * MSEC); /* the third segment's delayed ACK */
     struct tcp_segment r;
-    probe_drain(&p);
-    CHECK_EQ(r.wnd, 0); /* full */
+    while (probe_recv(&p, &r))
+        ;
+    CHECK_EQ(r.wnd, 0); /* the last ACK: full */
     peer_send_data(&p, &c, "z", 1, 0); /* at RCV.NXT with a zero window */
     CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt - 1));
     CHECK_EQ(r.wnd, 0);
@@ -371,6 +372,41 @@ TEST(rfc9293_3_10_7_4_first_the_last_octet_again_is_taken_for_its_ack_as_linux_d
     probe_advance(&p, 5 * SEC);
     CHECK(probe_silent(&p));         /* "hello" acknowledged: not sent again */
     CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 1);
+    probe_free(&p);
+}
+
+/* A peer that filled our window sends its ACKs at the window's right
+ * edge (its SND.NXT; Linux's tcp_acceptable_seq and ours put them no
+ * further). With a gap before them (a segment lost, or dropped for want
+ * of memory) the window is not zero, and RFC 9293's test (SEG.SEQ <
+ * RCV.NXT+RCV.WND) would drop them with the news they bring, answering
+ * each with an ACK: two peers in that state answer each other's ACKs for
+ * ever. Linux (tcp_sequence) takes the edge itself. */
+TEST(linux_tcp_sequence_a_pure_ack_at_the_right_edge_of_the_window_is_acceptable)
+{
+    struct probe p;
+    probe_init(&p, small_rcvbuf);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_send(p.stack, c.sock, "ping", 4, p.now), 4);
+    CHECK(expect_seg(&p, NULL, A | P, c.rcv_nxt, c.snd_nxt));
+    /* the peer fills the 4096-byte window, its first segment lost */
+    static char big[4096];
+    uint32_t edge = c.snd_nxt + 4096;
+    for (uint32_t seq = c.snd_nxt + 1460; seq != edge;) {
+        struct tcp_segment s = seg_make(c.port, 80, seq, c.rcv_nxt, A, 65535);
+        s.len = edge - seq < 1460 ? edge - seq : 1460;
+        probe_send(&p, &s, big);
+        seq += s.len;
+    }
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;
+    /* its ACK of "ping" */
+    struct tcp_segment ack = seg_make(c.port, 80, edge, c.rcv_nxt + 4, A, 65535);
+    probe_send(&p, &ack, NULL);
+    CHECK(probe_silent(&p));
+    CHECK_EQ(stack_sock_conn(p.stack, c.sock)->snd_una, c.rcv_nxt + 4);
     probe_free(&p);
 }
 
@@ -634,6 +670,35 @@ TEST(rfc9293_3_10_7_4_fifth_window_update_only_from_newer_segments)
     CHECK_EQ(stack_sock_conn(p.stack, c.sock)->snd_wnd, 2000);
     CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 8);
     CHECK(memcmp(buf, "abcdefgh", 8) == 0);
+    probe_free(&p);
+}
+
+/* A segment from below SND.WL1 (one that overlaps a retransmission)
+ * that acknowledges new data brings the peer's latest window: kept as an offset from the new
+ * SND.UNA, the old one would let us send beyond what the peer offers. */
+TEST(linux_tcp_may_update_window_an_ack_of_new_data_brings_its_window)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    static char data[20 * 1460];
+    CHECK_EQ(stack_send(p.stack, c.sock, data, sizeof data, p.now), (long)sizeof data);
+    struct tcp_segment r;
+    while (probe_recv(&p, &r))
+        ;   /* the initial window: ten segments */
+    peer_send_data(&p, &c, "abcd", 4, 0);
+    peer_send_ack(&p, &c, 65535);           /* SND.WL1 = its SEQ */
+    while (probe_recv(&p, &r))
+        ;
+    /* "cd" again and "ef", acknowledging two segments, with a window of
+     * one */
+    struct tcp_segment s = seg_make(c.port, 80, c.snd_nxt - 2, c.rcv_nxt + 2 * 1460, A, 1460);
+    s.len = 4;
+    probe_send(&p, &s, "cdef");
+    CHECK_EQ(stack_sock_conn(p.stack, c.sock)->snd_wnd, 1460);
+    while (probe_recv(&p, &r))
+        CHECK_EQ(r.len, 0);                 /* eight segments still out */
     probe_free(&p);
 }
 

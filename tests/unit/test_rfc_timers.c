@@ -119,6 +119,33 @@ TEST(rfc5681_3_2_three_duplicate_acks_trigger_fast_retransmit)
     probe_free(&p);
 }
 
+/* A segment shorter than the MSS (the peer's window cut it) is resent as
+ * it was: the data after it was never sent, lies beyond the window, and
+ * its ACK would be beyond SND.MAX, which the sender drops (RFC 9293
+ * 3.10.7.4): that connection would never move again. */
+TEST(rfc5681_3_2_fast_retransmit_resends_the_lost_segment_and_no_unsent_data)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c = { .port = 40000, .stack_port = 80, .snd_nxt = 1000 };
+    c.listener = probe_listen(&p, 80, 1);
+    struct tcp_segment syn = seg_make(c.port, c.stack_port, c.snd_nxt++, 0, S, 1000), r;
+    syn.opt = (struct tcp_options){ .has_mss = true, .mss = 1460 };
+    probe_send(&p, &syn, NULL);
+    CHECK(probe_recv(&p, &r));
+    c.rcv_nxt = r.seq + 1;
+    peer_send_ack(&p, &c, 1000);
+    CHECK_EQ(stack_accept(p.stack, c.listener, &c.sock), 0);
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 5000, p.now), 5000);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1000);
+    for (int i = 0; i < 3; i++)
+        peer_send_ack(&p, &c, 1000);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.len, 1000);
+    probe_free(&p);
+}
+
 /* Queues more data than the initial window lets out and takes the ten
  * full segments that go out. */
 static bool fill_the_initial_window(struct probe *p, struct peer *c)

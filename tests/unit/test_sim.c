@@ -8,7 +8,8 @@
  * while data flows the other way. The hostile seeds add forged segments
  * and replays to the link (hostile.h), the odd ones slow readers as well:
  * none may disturb a connection, and each must meet the defence it was
- * built to meet. */
+ * built to meet. The tight-memory seeds give each stack 256 KiB of buffer
+ * memory (tcp_mem.c): pressure and the limit throughout. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@
 #define SIM_SEEDS 200
 #define SIM_SLOW_READER_SEEDS 40
 #define SIM_HOSTILE_SEEDS 40
-#define ALL_SEEDS (SIM_SEEDS + SIM_SLOW_READER_SEEDS + SIM_HOSTILE_SEEDS)
+#define SIM_TIGHT_MEMORY_SEEDS 40
+#define ALL_SEEDS (SIM_SEEDS + SIM_SLOW_READER_SEEDS + SIM_HOSTILE_SEEDS + SIM_TIGHT_MEMORY_SEEDS)
 #define SIM_CONNS 50
 #define SIM_PORT 80
 #define BULK_BYTES (1u << 20)
@@ -257,18 +259,29 @@ static void sim_slow_reader_tweak(struct stack_config *cfg)
     cfg->tcp.rcvbuf = 16 * 1024;
 }
 
+/* 256 KiB of buffer memory for the 50 connection ends of a stack: under
+ * pressure and at the limit all the time (tcp_mem.c): windows clamped,
+ * data dropped and sent again, writers refused memory. */
+static void sim_tight_memory_tweak(struct stack_config *cfg)
+{
+    sim_tweak(cfg);
+    cfg->tcp.mem_limit = 256 * 1024;
+}
+
 /* A family of seeds: what it adds to the lossy link. */
 struct family {
     const char *name;
     unsigned seeds;
     bool slow_readers;
     bool hostile;        /* forged segments; the odd seeds slow readers too */
+    bool tight_memory;
 };
 
 static const struct family families[] = {
-    { "sim_seed", SIM_SEEDS, false, false },
-    { "sim_slow_reader_seed", SIM_SLOW_READER_SEEDS, true, false },
-    { "sim_hostile_seed", SIM_HOSTILE_SEEDS, false, true },
+    { "sim_seed", SIM_SEEDS, false, false, false },
+    { "sim_slow_reader_seed", SIM_SLOW_READER_SEEDS, true, false, false },
+    { "sim_hostile_seed", SIM_HOSTILE_SEEDS, false, true, false },
+    { "sim_tight_memory_seed", SIM_TIGHT_MEMORY_SEEDS, false, false, true },
 };
 
 /* Every forged segment met the defence it was built for: the receiving
@@ -306,7 +319,10 @@ static void run(uint64_t param)
         a.pause_every = 4096 + rng_next(&r) % (60 * 1024);
         a.pause_us = 100000 + rng_next(&r) % 29900000;
     }
-    CHECK(sim_init(&a.w, &imp, hostile, slow_readers ? sim_slow_reader_tweak : sim_tweak));
+    void (*tweak)(struct stack_config *) = f->tight_memory ? sim_tight_memory_tweak
+                                           : slow_readers    ? sim_slow_reader_tweak
+                                                             : sim_tweak;
+    CHECK(sim_init(&a.w, &imp, hostile, tweak));
     for (int i = 0; i < 2; i++)
         stack_set_notify(a.w.stack[i], on_ready, &a);
 
@@ -357,8 +373,11 @@ static void run(uint64_t param)
         stack_get_stats(a.w.stack[i], &st);
         CHECK_EQ(st.conns_open, 0);
         CHECK_EQ(stack_next_deadline(a.w.stack[i]), 0);
+        CHECK_EQ(st.tcp.buffer_bytes, 0);
         if (f->hostile)
             check_hostile(&a.w.hostile[i], &st);
+        if (f->tight_memory)
+            CHECK(st.tcp.mem_pressure_events > 0);
     }
     stack_close(a.w.stack[1], a.listener, a.w.now);
     sim_free(&a.w);
