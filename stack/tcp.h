@@ -47,6 +47,7 @@ struct tcp_config {
                                       (RFC 5961 7; see tcp_send_challenge_ack) */
     bool window_scaling;        /* offer RFC 7323 window scaling */
     bool timestamps;            /* offer RFC 7323 timestamps */
+    bool sack;                  /* offer RFC 2018 SACK (TUNTCP_SACK) */
     const struct tcp_cc_ops *cc;
 };
 void tcp_config_default(struct tcp_config *cfg);
@@ -118,6 +119,7 @@ struct tcp_conn {
     uint8_t ip_tos, ip_ttl; /* for the IP header (IP_TOS, IP_TTL; TTL 0: default) */
     bool ws_on;             /* RFC 7323 2.2: both SYNs offered scaling */
     uint8_t snd_wscale, rcv_wscale;  /* RFC 7323 2: shift counts */
+    bool sack_on;           /* RFC 2018 2: both SYNs carried SACK-permitted */
 
     /* Receive sequence variables. */
     uint32_t rcv_nxt, rcv_wnd, rcv_up, irs;

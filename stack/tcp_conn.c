@@ -26,6 +26,7 @@ void tcp_config_default(struct tcp_config *cfg)
         .challenge_ack_limit = 1000,
         .window_scaling = true,
         .timestamps = true,
+        .sack = true,
         .cc = &tcp_cc_newreno,
     };
 }
@@ -116,6 +117,9 @@ void tcp_syn_options(struct tcp_conn *c, const struct tcp_segment *seg,
         c->ts_recent = seg->opt.ts_val;
         c->ts_recent_at = now;
     }
+    /* RFC 2018 2: SACK-permitted "MUST NOT be sent on non-SYN segments"
+     * and SACK is used only if both SYNs carried it. */
+    c->sack_on = cfg->sack && seg->opt.sack_permitted;
     /* A hostile MSS of 0 or a few bytes must not stall or loop us (nor
      * underflow once the option space comes off). */
     uint32_t opt_len = c->ts_on ? TCP_TS_OPT_LEN : 0;

@@ -65,6 +65,7 @@ static void emit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len,
         seg.opt.has_ts = synack ? c->ts_on : cfg->timestamps;
         seg.opt.ts_val = tcp_ts_now(c, now);
         seg.opt.ts_ecr = synack ? c->ts_recent : 0;
+        seg.opt.sack_permitted = synack ? c->sack_on : cfg->sack;
     } else if (c->ts_on) {
         /* RFC 7323 3.2: once negotiated, on every segment. */
         seg.opt.has_ts = true;

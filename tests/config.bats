@@ -23,6 +23,17 @@ load helpers
     [[ $output == *"expected error, warn, info, debug or packets" ]]
 }
 
+@test "a malformed TUNTCP_MEM_LIMIT or TUNTCP_SACK is refused" {
+    run env TUNTCP_MEM_LIMIT=12q LD_PRELOAD="$LIB" true
+    [ "$status" -eq 2 ]
+    [ "$output" = "tuntcp: TUNTCP_MEM_LIMIT=12q is not valid: expected a number of bytes from 1M to 1024G, with an optional K, M or G" ]
+    run env TUNTCP_MEM_LIMIT=512K LD_PRELOAD="$LIB" true
+    [ "$status" -eq 2 ]
+    run env TUNTCP_SACK=yes LD_PRELOAD="$LIB" true
+    [ "$status" -eq 2 ]
+    [ "$output" = "tuntcp: TUNTCP_SACK=yes is not valid: expected 0 or 1" ]
+}
+
 @test "tuntcp run passes its options on and checks them" {
     run "$ROOT/build/tuntcp" run --net nonsense -- true
     [ "$status" -eq 2 ]

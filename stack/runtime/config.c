@@ -15,6 +15,17 @@ static void die(const char *var, const char *value, const char *expected)
     exit(2);
 }
 
+/* A 0/1 setting; unset or empty keeps the default. */
+static void read_flag(const char *var, bool *out)
+{
+    const char *v = getenv(var);
+    if (!v || !*v)
+        return;
+    if (strcmp(v, "0") && strcmp(v, "1"))
+        die(var, v, "0 or 1");
+    *out = v[0] == '1';
+}
+
 static bool parse_ipv4(const char *s, uint32_t *out)
 {
     struct in_addr a;
@@ -107,6 +118,7 @@ void config_read(struct tuntcp_config *c)
     c->prefix = 24;
     c->mtu = 1500;
     c->log = LOG_ERROR;
+    c->sack = true;
     if ((v = getenv("TUNTCP_DEV")) && *v) {
         if (strlen(v) >= sizeof c->dev || strchr(v, '/'))
             die("TUNTCP_DEV", v, "a device name of at most 15 characters");
@@ -154,11 +166,8 @@ void config_read(struct tuntcp_config *c)
     }
     if ((v = getenv("TUNTCP_MEM_LIMIT")) && *v && !parse_bytes(v, &c->mem_limit))
         die("TUNTCP_MEM_LIMIT", v, "a number of bytes from 1M to 1024G, with an optional K, M or G");
-    if ((v = getenv("TUNTCP_BIND_ANY")) && *v) {
-        if (strcmp(v, "0") && strcmp(v, "1"))
-            die("TUNTCP_BIND_ANY", v, "0 or 1");
-        c->bind_any = v[0] == '1';
-    }
+    read_flag("TUNTCP_BIND_ANY", &c->bind_any);
+    read_flag("TUNTCP_SACK", &c->sack);
 }
 
 void config_vlog(const struct tuntcp_config *c, const char *who, enum log_level level,

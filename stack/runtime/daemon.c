@@ -104,6 +104,7 @@ int daemon_open(struct daemon *d, char *err, size_t errlen)
         sc.tcp.msl_us = (uint64_t)cfg->msl_ms * 1000;
     if (cfg->mem_limit)
         sc.tcp.mem_limit = cfg->mem_limit;
+    sc.tcp.sack = cfg->sack;
     /* the detour through the log only when there is something to show */
     bool shown = cfg->log == LOG_PACKETS || cfg->pcap[0];
     d->stack = stack_new(&sc, shown ? &d->log.link : link);
