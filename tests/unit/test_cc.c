@@ -366,6 +366,53 @@ TEST(rfc9406_4_2_hystart_exits_to_congestion_avoidance_after_css_rounds)
     CHECK_EQ(e->cwnd_prior, cwnd);
 }
 
+/* Receives what the stack sent, lets `rtt` pass, and ACKs each segment
+ * with its timestamp echoed. */
+static void ack_each_echoing(struct probe *p, struct peer *c, uint64_t rtt)
+{
+    struct tcp_segment r;
+    uint32_t ends[64], tsvals[64];
+    unsigned n = 0;
+    while (n < 64 && probe_recv(p, &r)) {
+        ends[n] = r.seq + r.len;
+        tsvals[n++] = r.opt.ts_val;
+    }
+    probe_advance(p, rtt);
+    for (unsigned i = 0; i < n; i++) {
+        struct tcp_segment ack = seg_make(c->port, c->stack_port, c->snd_nxt, ends[i], A, 65535);
+        ack.opt = (struct tcp_options){ .has_ts = true, .ts_val = ++c->ts_val,
+                                        .ts_ecr = tsvals[i] };
+        probe_send(p, &ack, NULL);
+    }
+}
+
+/* RFC 9406 4.2 over the stack: with timestamps every ACK brings an RTT
+ * sample (RFC 7323 4.1), enough for HyStart++'s N_RTT_SAMPLE a round, and
+ * a round trip grown by 30 ms leads into CSS. A round holds what was sent
+ * before it began (windowEnd = SND.NXT): the last ACKs of a burst are
+ * still in the round after, so only the second burst at 130 ms makes a
+ * round all at 130 ms. */
+TEST(rfc9406_4_2_hystart_takes_an_rtt_sample_from_every_ack)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    const struct tcp_options ts = { .has_mss = true, .mss = 1460, .has_ts = true, .ts_val = 1 };
+    peer_passive_open(&p, &c, 80, &ts);
+    CHECK(c.ts);
+    stack_send(p.stack, c.sock, data, sizeof data, p.now);
+    const struct tcp_hystart *hs = &stack_sock_conn(p.stack, c.sock)->cc_state.cubic.hs;
+    for (int round = 0; round < 3; round++) {
+        ack_each_echoing(&p, &c, 100 * MSEC);
+        CHECK_EQ(hs->phase, HYSTART_SLOW_START);
+    }
+    ack_each_echoing(&p, &c, 130 * MSEC);
+    CHECK_EQ(hs->phase, HYSTART_SLOW_START);
+    ack_each_echoing(&p, &c, 130 * MSEC);
+    CHECK_EQ(hs->phase, HYSTART_CSS);
+    probe_free(&p);
+}
+
 /* RFC 9406 4.3: only the first slow start uses HyStart++: a loss ends
  * it, and the later slow starts are RFC 5681's, min(N, SMSS) an ACK. */
 TEST(rfc9406_4_3_hystart_only_in_the_first_slow_start)
