@@ -59,6 +59,7 @@ struct tcp_stats {
     uint64_t oow_acks_suppressed;   /* unacceptable segments left unanswered */
     uint64_t rst_out, paws_drops, unacceptable_segs, ooo_segs, ooo_dropped;
     uint64_t active_opens, passive_opens, established, resets_in, timeouts;
+    uint64_t aborts_on_data;        /* data after close answered with RST */
     uint64_t syncookies_sent, syncookies_ok, syncookies_failed;
     /* Buffer memory (tcp_mem.c): allocated now, the most ever, the limit;
      * times memory came under pressure, connections whose out-of-order

@@ -386,6 +386,17 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
     /* sixth: URG is not supported; urgent data is delivered in line
      * (RFC 6093 advises new applications not to use it). */
 
+    /* RFC 1122 4.2.2.13: "if new data is received after CLOSE is called,
+     * its TCP SHOULD send a RST to show that data was lost." As Linux
+     * (TCPAbortOnData), in FIN-WAIT-1 and -2 for text beyond RCV.NXT: it
+     * answers the segment as 3.10.7.1 would and drops the connection. */
+    if (c->user_closed && (c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2) &&
+        s.len && seq_gt(s.seq + s.len, c->rcv_nxt)) {
+        c->host->stats.aborts_on_data++;
+        tcp_reply_reset(c->host, &c->ep, &s);
+        tcp_done(c, 0);
+        return;
+    }
     /* seventh: text, in the states that still receive */
     bool text_ok = c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
                    c->state == TCP_FIN_WAIT_2;
