@@ -363,9 +363,6 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
             tcp_enter_time_wait(c, now);
         return;
     }
-    c->last_recv_at = now;
-    c->probes = 0;
-
     /* second: RST */
     if (s.flags & TCP_RST) {
         input_rst(c, &s, now);
@@ -383,6 +380,11 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
         return;
     if (!tcp_ack_input(c, &s, now))
         return;
+    /* The peer is alive (keepalive, zero-window and user timeouts): a
+     * segment whose ACK was processed, not one that only earned a
+     * challenge ACK, as Linux (rcv_tstamp, probes_out in tcp_ack). */
+    c->last_recv_at = now;
+    c->probes = 0;
     /* sixth: URG is not supported; urgent data is delivered in line
      * (RFC 6093 advises new applications not to use it). */
 

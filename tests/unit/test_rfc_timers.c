@@ -462,6 +462,34 @@ TEST(rfc1122_4_2_3_6_keepalive_probes_idle_connection_then_times_out)
     probe_free(&p);
 }
 
+/* A segment that only earns a challenge ACK (RFC 5961: an in-window SYN
+ * or RST a blind attacker can send) is no sign of the peer: as Linux
+ * (rcv_tstamp and probes_out reset in tcp_ack), only a segment whose ACK
+ * is processed counts, or forged segments keep a dead peer's connection
+ * from timing out. */
+TEST(rfc1122_4_2_3_6_keepalive_not_reset_by_segments_that_only_earn_a_challenge_ack)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPIDLE, 10, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPINTVL, 2, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPCNT, 3, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPALIVE, 1, p.now), 0);
+    probe_advance(&p, 10 * SEC);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt - 1, c.snd_nxt));
+    for (int i = 0; i < 6; i++) {            /* the peer is gone; a forger is not */
+        probe_advance(&p, 1 * SEC);
+        struct tcp_segment syn = seg_make(c.port, 80, c.snd_nxt + 100, 0, S, 65535);
+        probe_send(&p, &syn, NULL);
+        if (stack_sock_state(p.stack, c.sock) == TCP_CLOSED)
+            break;
+    }
+    CHECK_EQ(stack_sock_error(p.stack, c.sock), ETIMEDOUT);
+    probe_free(&p);
+}
+
 TEST(rfc9293_3_7_1_peer_mss_limits_segment_size)
 {
     struct probe p;
