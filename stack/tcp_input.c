@@ -380,11 +380,6 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
         return;
     if (!tcp_ack_input(c, &s, now))
         return;
-    /* The peer is alive (keepalive, zero-window and user timeouts): a
-     * segment whose ACK was processed, not one that only earned a
-     * challenge ACK, as Linux (rcv_tstamp, probes_out in tcp_ack). */
-    c->last_recv_at = now;
-    c->probes = 0;
     /* sixth: URG is not supported; urgent data is delivered in line
      * (RFC 6093 advises new applications not to use it). */
 

@@ -651,6 +651,38 @@ TEST(rfc7323_4_3_a_segment_dropped_for_its_ack_does_not_update_ts_recent)
     probe_free(&p);
 }
 
+/* An ACK below SND.UNA (but within MAX.SND.WND: RFC 5961 5.2 keeps
+ * it) is old: its text is taken, but as Linux (tcp_ack leaves through
+ * old_ack before tcp_replace_ts_recent) its TSval does not become
+ * TS.Recent, nor does it show the peer alive. */
+TEST(rfc7323_4_3_a_segment_with_an_old_ack_does_not_update_ts_recent)
+{
+    struct probe p;
+    struct peer c;
+    open_with_timestamps(&p, &c, 1000);
+    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
+    c.rcv_nxt += 5;
+    peer_send_ack(&p, &c, 65535);          /* SND.UNA past "hello" */
+    uint32_t ts_recent = c.ts_val;
+    struct tcp_segment s = seg_make(c.port, 80, c.snd_nxt, c.rcv_nxt - 5, A, 65535);
+    s.opt = ts_opt(ts_recent + 1000000, 0);
+    s.len = 3;
+    probe_send(&p, &s, "xyz");
+    c.snd_nxt += 3;
+    probe_advance(&p, SEC);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.opt.ts_ecr, ts_recent);
+    peer_send_data(&p, &c, "abc", 3, P);   /* the peer's real clock */
+    probe_advance(&p, SEC);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.opt.ts_ecr, c.ts_val);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 6);
+    CHECK(memcmp(buf, "xyzabc", 6) == 0);
+    probe_free(&p);
+}
+
 TEST(rfc7323_3_2_segment_without_timestamp_is_dropped_once_negotiated)
 {
     struct probe p;
