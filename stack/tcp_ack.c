@@ -138,8 +138,7 @@ static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *se
  * once the segment has passed every check, its ACK included (R3 follows
  * the drops of R1/R2; RFC 9293 3.10.7.4 fifth drops an ACK of unsent
  * data; an old ACK is not taken either): else one dropped segment with a
- * bogus TSval would make PAWS drop
- * everything valid that follows. As Linux (tcp_ack calls
+ * bogus TSval would make PAWS drop everything valid that follows. As Linux (tcp_ack calls
  * tcp_replace_ts_recent once the ACK is accepted), before anything the
  * ACK may send, so that it echoes this segment. */
 static void update_ts_recent(struct tcp_conn *c, const struct tcp_segment *seg,
