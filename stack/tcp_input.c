@@ -161,6 +161,7 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
     const uint8_t *data = s->data;
     struct ring *r = &c->rcvbuf;
 
+    tcp_sack_note_text(c, seq, seq + len);
     if (seq_lt(seq, c->rcv_nxt)) {          /* already received */
         uint32_t skip = c->rcv_nxt - seq;
         if (skip >= len) {
@@ -220,6 +221,7 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
     } else {
         if (reass_add(&c->reass, seq, seq + len)) {
             c->host->stats.ooo_segs++;
+            tcp_sack_note_held(c, seq);
         } else {
             c->host->stats.ooo_dropped++;
             whole = false;
@@ -247,6 +249,8 @@ static void answer_unacceptable(struct tcp_conn *c, const struct tcp_segment *s,
             return;
         }
         c->oow_ack_at = now;
+    } else {
+        tcp_sack_note_text(c, s->seq, s->seq + s->len);
     }
     tcp_send_ack(c, now);
 }
@@ -401,8 +405,10 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
     if (s.len) {
         if (text_ok)
             fin_kept = receive_text(c, &s, now);
-        else
+        else {
             c->ack_now = true; /* after the peer's FIN: not new */
+            tcp_sack_note_text(c, s.seq, s.seq + s.len);
+        }
     }
 
     /* eighth: FIN, processed when everything before it has arrived */
