@@ -30,7 +30,7 @@ PREFIX  ?= /usr/local
 
 .PHONY: all test unit bench demo install fuzz clean
 all: $(BUILD)/libtuntcpstack.a $(BUILD)/libtuntcp.so $(BUILD)/tuntcpd $(BUILD)/tuntcp $(EXAMPLES) \
-     $(TEST_TOOLS)
+     $(TEST_TOOLS) $(BUILD)/lossy_relay $(BUILD)/timed_bulk
 
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +76,15 @@ test: all $(BUILD)/unit_tests $(TEST_TOOLS)
 
 $(BUILD)/bench_mem: tests/bench/bench_mem.c $(BUILD)/libtuntcpstack.a
 	$(CC) $(CSTD) $(WARN) $(OPT) $(INC) $< $(BUILD)/libtuntcpstack.a -o $@
+
+# The lossy link for kernel TCP in the benchmark: the stack's impairment
+# code (libtuntcpstack.a) and the daemon's TUN and configuration objects.
+$(BUILD)/lossy_relay: tests/bench/lossy_relay.c $(BUILD)/rel/stack/runtime/tun.o \
+                      $(BUILD)/rel/stack/runtime/config.o $(BUILD)/libtuntcpstack.a
+	$(CC) $(CSTD) $(WARN) $(OPT) $(INC) $^ -o $@ -lpthread
+
+$(BUILD)/timed_bulk: tests/bench/timed_bulk.c
+	$(CC) $(CSTD) $(WARN) $(OPT) $< -o $@
 
 demo: all
 	@tests/demo/run

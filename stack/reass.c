@@ -51,3 +51,11 @@ uint32_t reass_advance(struct reass *r, uint32_t rcv_nxt)
     reass_remove(r, 0, n);
     return rcv_nxt;
 }
+
+const struct reass_range *reass_find(const struct reass *r, uint32_t start, uint32_t end)
+{
+    for (unsigned i = 0; i < r->count; i++)
+        if (seq_lt(start, r->range[i].end) && seq_lt(r->range[i].start, end))
+            return &r->range[i];
+    return NULL;
+}

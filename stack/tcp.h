@@ -59,6 +59,7 @@ struct tcp_stats {
     uint64_t oow_acks_suppressed;   /* unacceptable segments left unanswered */
     uint64_t rst_out, paws_drops, unacceptable_segs, ooo_segs, ooo_dropped;
     uint64_t active_opens, passive_opens, established, resets_in, timeouts;
+    uint64_t aborts_on_data;        /* data after close answered with RST */
     uint64_t syncookies_sent, syncookies_ok, syncookies_failed;
     /* Buffer memory (tcp_mem.c): allocated now, the most ever, the limit;
      * times memory came under pressure, connections whose out-of-order
@@ -141,6 +142,13 @@ struct tcp_conn {
      * (tcp_mem.c). */
     struct ring sndbuf, rcvbuf;
     struct reass reass;
+    /* What our ACKs report (RFC 2018 4, RFC 2883 4; tcp_sack_rcv.c): a
+     * sequence number in each block lately reported, most recent first,
+     * and a duplicate the next ACK reports (D-SACK). */
+    uint8_t sack_recent_count;
+    uint32_t sack_recent[TCP_MAX_SACK_BLOCKS];
+    bool dsack;
+    uint32_t dsack_start, dsack_end;
     struct hnode mem_node;  /* in host->mem.conns while holding memory */
     bool snd_mem_refused;   /* a send found no memory: woken when it frees */
     bool fin_queued;        /* user's CLOSE/shutdown: FIN follows the data */

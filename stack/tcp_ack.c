@@ -156,8 +156,8 @@ static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *se
  * Last.ACK.sent. Only a segment that is kept may move it, so this runs
  * once the segment has passed every check, its ACK included (R3 follows
  * the drops of R1/R2; RFC 9293 3.10.7.4 fifth drops an ACK of unsent
- * data): else one dropped segment with a bogus TSval would make PAWS drop
- * everything valid that follows. As Linux (tcp_ack calls
+ * data; an old ACK is not taken either): else one dropped segment with a
+ * bogus TSval would make PAWS drop everything valid that follows. As Linux (tcp_ack calls
  * tcp_replace_ts_recent once the ACK is accepted), before anything the
  * ACK may send, so that it echoes this segment. */
 static void update_ts_recent(struct tcp_conn *c, const struct tcp_segment *seg,
@@ -202,7 +202,16 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
         tcp_send_challenge_ack(c, now);
         return false;
     }
-    update_ts_recent(c, seg, now);
+    if (seq_ge(ack, c->snd_una)) {
+        /* Not an old ACK (Linux's tcp_ack leaves old ones through old_ack
+         * first): its TSval may become TS.Recent, and the peer is alive
+         * (keepalive, zero-window and user timeouts). A segment that only
+         * earns a challenge ACK, as a blind attacker's in-window SYN or
+         * RST does, never gets here. */
+        update_ts_recent(c, seg, now);
+        c->last_recv_at = now;
+        c->probes = 0;
+    }
 
     uint32_t new_wnd = (uint32_t)seg->wnd << c->snd_wscale;
     bool acks_new_data = seq_gt(ack, c->snd_una);

@@ -161,6 +161,7 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
     const uint8_t *data = s->data;
     struct ring *r = &c->rcvbuf;
 
+    tcp_sack_note_text(c, seq, seq + len);
     if (seq_lt(seq, c->rcv_nxt)) {          /* already received */
         uint32_t skip = c->rcv_nxt - seq;
         if (skip >= len) {
@@ -220,6 +221,7 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
     } else {
         if (reass_add(&c->reass, seq, seq + len)) {
             c->host->stats.ooo_segs++;
+            tcp_sack_note_held(c, seq);
         } else {
             c->host->stats.ooo_dropped++;
             whole = false;
@@ -247,6 +249,8 @@ static void answer_unacceptable(struct tcp_conn *c, const struct tcp_segment *s,
             return;
         }
         c->oow_ack_at = now;
+    } else {
+        tcp_sack_note_text(c, s->seq, s->seq + s->len);
     }
     tcp_send_ack(c, now);
 }
@@ -363,9 +367,6 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
             tcp_enter_time_wait(c, now);
         return;
     }
-    c->last_recv_at = now;
-    c->probes = 0;
-
     /* second: RST */
     if (s.flags & TCP_RST) {
         input_rst(c, &s, now);
@@ -386,6 +387,17 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
     /* sixth: URG is not supported; urgent data is delivered in line
      * (RFC 6093 advises new applications not to use it). */
 
+    /* RFC 1122 4.2.2.13: "if new data is received after CLOSE is called,
+     * its TCP SHOULD send a RST to show that data was lost." As Linux
+     * (TCPAbortOnData), in FIN-WAIT-1 and -2 for text beyond RCV.NXT: it
+     * answers the segment as 3.10.7.1 would and drops the connection. */
+    if (c->user_closed && (c->state == TCP_FIN_WAIT_1 || c->state == TCP_FIN_WAIT_2) &&
+        s.len && seq_gt(s.seq + s.len, c->rcv_nxt)) {
+        c->host->stats.aborts_on_data++;
+        tcp_reply_reset(c->host, &c->ep, &s);
+        tcp_done(c, 0);
+        return;
+    }
     /* seventh: text, in the states that still receive */
     bool text_ok = c->state == TCP_ESTABLISHED || c->state == TCP_FIN_WAIT_1 ||
                    c->state == TCP_FIN_WAIT_2;
@@ -393,8 +405,10 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
     if (s.len) {
         if (text_ok)
             fin_kept = receive_text(c, &s, now);
-        else
+        else {
             c->ack_now = true; /* after the peer's FIN: not new */
+            tcp_sack_note_text(c, s.seq, s.seq + s.len);
+        }
     }
 
     /* eighth: FIN, processed when everything before it has arrived */

@@ -125,6 +125,17 @@ void tcp_arm_delack(struct tcp_conn *c, uint64_t now);
 void tcp_enter_time_wait(struct tcp_conn *c, uint64_t now);
 void tcp_arm_keepalive(struct tcp_conn *c, uint64_t now);
 
+/* tcp_sack_rcv.c: the SACK blocks our ACKs carry (when c->sack_on). */
+/* Text [seq, end) arrived: what of it was already received becomes the
+ * D-SACK block of the ACK, which goes at once. Before the text is stored. */
+void tcp_sack_note_text(struct tcp_conn *c, uint32_t seq, uint32_t end);
+/* Text starting at seq is held out of order (stored, or held already):
+ * its block is reported first. */
+void tcp_sack_note_held(struct tcp_conn *c, uint32_t seq);
+/* Fills opt's SACK blocks for an ACK with room for `room` more bytes of
+ * header; the D-SACK block goes with it, once. */
+void tcp_sack_fill(struct tcp_conn *c, struct tcp_options *opt, size_t room);
+
 /* tcp_mem.c: buffer memory. */
 enum tcp_mem_use { TCP_MEM_SEND, TCP_MEM_IN_ORDER, TCP_MEM_OUT_OF_ORDER };
 void tcp_mem_grow(struct tcp_conn *c, struct ring *r, uint32_t need,

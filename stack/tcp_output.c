@@ -72,6 +72,12 @@ static void emit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len,
         seg.opt.ts_val = tcp_ts_now(c, now);
         seg.opt.ts_ecr = c->ts_recent;
     }
+    /* RFC 2018 4: SACK blocks on every ACK while data is held out of
+     * order. Beside data only in what it leaves of the MSS (Linux shrinks
+     * the data instead, tcp_current_mss); a bare ACK has room for all. */
+    if (c->sack_on && (flags & (TCP_ACK | TCP_SYN | TCP_RST)) == TCP_ACK)
+        tcp_sack_fill(c, &seg.opt, len ? c->snd_mss - min_u32(len, c->snd_mss)
+                                       : TCP_MAX_OPT_LEN);
     struct tcp_payload payload;
     if (len)
         ring_view(&c->sndbuf, seq - tcp_data_seq(c), len, payload.base,

@@ -185,6 +185,23 @@ print(urllib.request.urlopen("http://%s:8002/u.txt" % sys.argv[1], timeout=10).r
     [ "${output%% *}" = "$(sha256sum < "$TMP/in" | cut -d' ' -f1)" ]
 }
 
+@test "a preloaded receiver closing while a kernel sender still sends resets it, as kernel TCP does, over a lossy link" {
+    # RFC 1122 4.2.2.13: data after close is answered with a RST. The
+    # receiver reads all that is readable first, so its close sends a FIN
+    # (with loss, data is held out of order then too); the data still
+    # coming used to fill a buffer nobody read, the sender stalled behind
+    # a zero window and the daemon stayed.
+    local tool=$ROOT/tests/tools/close_while_receiving.py
+    background_preloaded env TUNTCP_IMPAIR=loss=0.01,seed=1 TUNTCP_MSL_MS=100 \
+        python3 "$tool" receive "$STACK" 7 1000000 > "$TMP/receiver"
+    wait_until grep -q listening "$TMP/receiver"
+    run nsx timeout 60 python3 "$tool" send "$STACK" 7
+    [ "$output" = "reset" ]
+    wait_until grep -q closed "$TMP/receiver"
+    # nothing left: the daemon ends once its last connection is gone
+    wait_until bash -c "[ -z \"\$(ip netns pids $NS)\" ]"
+}
+
 @test "preloaded socat as a client of a kernel server" {
     tun_up
     background socat TCP-LISTEN:9400,bind=$KERNEL,reuseaddr SYSTEM:'echo from the kernel'

@@ -34,7 +34,7 @@ static void show(struct pktlog *p, const uint8_t *pkt, size_t len)
     if (p->pcap)
         pcap_write(p, pkt, len);
     if (p->print) {
-        char line[256];
+        char line[384];
         pktlog_format(p, pkt, len, line, sizeof line);
         fprintf(stderr, "%s\n", line);
     }
@@ -158,7 +158,7 @@ void pktlog_format(struct pktlog *p, const uint8_t *pkt, size_t len, char *buf, 
                  ip.proto == IPPROTO_ICMP_ ? "ICMP" : "IP", len);
         return;
     }
-    char flags[48], opts[96] = "";
+    char flags[48], opts[224] = "";
     flag_names(s.flags, flags, sizeof flags);
     uint32_t isn = flow_isn(p, ip.src, ip.dst, &s);
     uint32_t peer_isn = flow_isn(p, ip.dst, ip.src, &(struct tcp_segment){
@@ -172,7 +172,13 @@ void pktlog_format(struct pktlog *p, const uint8_t *pkt, size_t len, char *buf, 
         o += (size_t)snprintf(opts + o, sizeof opts - o, " TSval=%u TSecr=%u", s.opt.ts_val,
                               s.opt.ts_ecr);
     if (s.opt.has_wscale)
-        snprintf(opts + o, sizeof opts - o, " WS=%u", 1u << (s.opt.wscale > 14 ? 14 : s.opt.wscale));
+        o += (size_t)snprintf(opts + o, sizeof opts - o, " WS=%u",
+                              1u << (s.opt.wscale > 14 ? 14 : s.opt.wscale));
+    /* SACK blocks (RFC 2018 3) as tshark shows them: edges relative to
+     * the ISN of the data they acknowledge */
+    for (unsigned i = 0; i < s.opt.sack_count && o < sizeof opts; i++)
+        o += (size_t)snprintf(opts + o, sizeof opts - o, " SLE=%u SRE=%u",
+                              s.opt.sack[i].left - peer_isn, s.opt.sack[i].right - peer_isn);
     snprintf(buf, cap, "%12.6f %s → %s TCP %zu %u → %u [%s] Seq=%u%s%.0u Win=%u Len=%u%s", t,
              src, dst, len, s.sport, s.dport, flags, s.seq - isn,
              (s.flags & TCP_ACK) ? " Ack=" : "", (s.flags & TCP_ACK) ? s.ack - peer_isn : 0,

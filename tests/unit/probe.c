@@ -187,6 +187,22 @@ void peer_send_ack(struct probe *p, struct peer *c, uint16_t wnd)
     probe_send(p, &s, NULL);
 }
 
+void peer_send_range(struct probe *p, struct peer *c, uint32_t from, uint32_t to)
+{
+    static const uint8_t zeros[65535];
+    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt + from, c->rcv_nxt,
+                                    TCP_ACK, 65535);
+    peer_stamp(c, &s);
+    s.len = to - from;
+    probe_send(p, &s, zeros);
+}
+
+struct tcp_options probe_syn_options(bool sack_permitted, bool ts)
+{
+    return (struct tcp_options){ .has_mss = true, .mss = 1460,
+                                 .sack_permitted = sack_permitted, .has_ts = ts, .ts_val = 100 };
+}
+
 bool expect_seg(struct probe *p, struct tcp_segment *out, uint8_t flags,
                 uint32_t seq, uint32_t ack)
 {
@@ -202,6 +218,32 @@ bool expect_seg(struct probe *p, struct tcp_segment *out, uint8_t flags,
         test_fail(__FILE__, __LINE__,
                   "expected flags 0x%02x seq %u ack %u, got flags 0x%02x seq %u ack %u len %u",
                   flags, seq, ack, s.flags, s.seq, s.ack, s.len);
+        return false;
+    }
+    return true;
+}
+
+bool expect_sack(struct probe *p, struct tcp_segment *out, uint32_t ack, unsigned n,
+                 const uint32_t *edges)
+{
+    struct tcp_segment s;
+    if (!probe_recv(p, &s)) {
+        test_fail(__FILE__, __LINE__, "expected an ACK of %u, got nothing", ack);
+        return false;
+    }
+    if (out)
+        *out = s;
+    bool same = (s.flags & TCP_ACK) && s.ack == ack && s.opt.sack_count == n;
+    for (unsigned i = 0; same && i < n; i++)
+        same = s.opt.sack[i].left == edges[2 * i] && s.opt.sack[i].right == edges[2 * i + 1];
+    if (!same) {
+        char got[160] = "";
+        size_t o = 0;
+        for (unsigned i = 0; i < s.opt.sack_count && i < TCP_MAX_SACK_BLOCKS; i++)
+            o += (size_t)snprintf(got + o, sizeof got - o, " [%u, %u)", s.opt.sack[i].left,
+                                  s.opt.sack[i].right);
+        test_fail(__FILE__, __LINE__, "expected ACK %u with %u blocks, got flags 0x%02x ACK %u "
+                  "with%s%s", ack, n, s.flags, s.ack, o ? "" : " none", got);
         return false;
     }
     return true;

@@ -75,12 +75,23 @@ void peer_send_data(struct probe *p, struct peer *c, const void *data,
                     uint32_t len, uint8_t extra_flags);
 /* Sends a pure ACK of c->rcv_nxt with the given window. */
 void peer_send_ack(struct probe *p, struct peer *c, uint16_t wnd);
+/* Sends [from, to) of the test's stream (zeros), counted from
+ * c->snd_nxt, with ACK c->rcv_nxt: out of order, or again; c->snd_nxt
+ * stays. */
+void peer_send_range(struct probe *p, struct peer *c, uint32_t from, uint32_t to);
+/* The options of a SYN of the test: MSS 1460, SACK-permitted and
+ * timestamps (TSval 100) as asked. */
+struct tcp_options probe_syn_options(bool sack_permitted, bool ts);
 
 
 /* Receives the next segment and checks its flags, SEQ and (if ACK is
  * set) ACK exactly; reports a test failure and returns false otherwise. */
 bool expect_seg(struct probe *p, struct tcp_segment *out, uint8_t flags,
                 uint32_t seq, uint32_t ack);
+/* Receives the next segment and checks that it ACKs `ack` and carries
+ * exactly the n SACK blocks in `edges` (left, right, left, right ...). */
+bool expect_sack(struct probe *p, struct tcp_segment *out, uint32_t ack, unsigned n,
+                 const uint32_t *edges);
 /* What stack_set_notify(s, probe_note, &notes) saw: how many calls, and
  * the socket of the last. */
 struct probe_notes {

@@ -267,6 +267,33 @@ TEST(linux_tcp_mem_limit_prunes_out_of_order_data_before_refusing_memory)
     probe_free(&p);
 }
 
+/* RFC 2018 8 (data receiver reneging): out-of-order data pruned at the
+ * memory limit is no longer held, and "all SACK blocks MUST NOT report any
+ * old data which is no longer actually held by the receiver". */
+TEST(rfc2018_8_data_pruned_for_memory_is_no_longer_reported)
+{
+    struct probe p;
+    probe_init(&p, small_memory);
+    struct peer c, ooo, hogs[3];
+    peer_passive_open(&p, &c, 80, NULL);
+    struct tcp_options sack = probe_syn_options(true, false);
+    peer_passive_open(&p, &ooo, 81, &sack);
+    send_in_order(&p, &ooo, 1000);
+    uint32_t far = ooo.snd_nxt + 50000;
+    send_range(&p, &ooo, far, far + 1000);
+    struct tcp_segment seg;
+    CHECK(expect_sack(&p, &seg, ooo.snd_nxt, 1, (uint32_t[]){ far, far + 1000 }));
+    hogs_fill(&p, hogs, 3, 82);
+    send_in_order(&p, &c, 1000);
+    CHECK_EQ(tcp_stats(&p).ooo_pruned, 1);
+    last_seg(&p, &seg);
+    /* the next block held is reported, the pruned one no more */
+    send_range(&p, &ooo, ooo.snd_nxt + 2000, ooo.snd_nxt + 2100);
+    CHECK(expect_sack(&p, &seg, ooo.snd_nxt, 1,
+                      (uint32_t[]){ ooo.snd_nxt + 2000, ooo.snd_nxt + 2100 }));
+    probe_free(&p);
+}
+
 TEST(linux_tcp_mem_limit_drops_in_order_data_beyond_the_minimum)
 {
     struct probe p;

@@ -908,6 +908,69 @@ TEST(rfc9293_simultaneous_close_fin_wait_1_closing_time_wait)
     probe_free(&p);
 }
 
+/* RFC 1122 4.2.2.13: "if new data is received after CLOSE is called,
+ * its TCP SHOULD send a RST to show that data was lost", as Linux does in
+ * FIN-WAIT-1 and -2 (TCPAbortOnData). Kept instead, it filled a receive
+ * buffer nobody reads, and the connection sat behind a zero window. */
+TEST(rfc1122_4_2_2_13_new_data_after_close_is_answered_with_rst)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_close(p.stack, c.sock, p.now);
+    CHECK(expect_seg(&p, NULL, F | A, c.rcv_nxt, c.snd_nxt));
+    peer_send_data(&p, &c, "late", 4, P);   /* FIN-WAIT-1: our FIN unacked */
+    CHECK(expect_seg(&p, NULL, R, c.rcv_nxt, 0)); /* at its SEG.ACK */
+    CHECK_EQ(probe_conns_open(&p), 0);
+    probe_free(&p);
+}
+
+/* The same when the data after close fills a hole: what was held out of
+ * order at close could not be read either. */
+TEST(rfc1122_4_2_2_13_data_filling_a_hole_after_close_is_answered_with_rst)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    struct tcp_segment s = seg_make(c.port, 80, c.snd_nxt + 4, c.rcv_nxt, A | P, 65535);
+    s.len = 4;
+    probe_send(&p, &s, "held");             /* out of order: a hole before it */
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    stack_close(p.stack, c.sock, p.now);    /* nothing readable: a FIN */
+    CHECK(expect_seg(&p, NULL, F | A, c.rcv_nxt, c.snd_nxt));
+    c.rcv_nxt++;
+    peer_send_ack(&p, &c, 65535);           /* FIN-WAIT-2 */
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_FIN_WAIT_2);
+    peer_send_data(&p, &c, "hole", 4, P);
+    CHECK(expect_seg(&p, NULL, R, c.rcv_nxt, 0));
+    CHECK_EQ(probe_conns_open(&p), 0);
+    probe_free(&p);
+}
+
+/* Data below RCV.NXT after close is no news: answered with an ACK as in
+ * any state, the connection lives on. */
+TEST(rfc1122_4_2_2_13_old_data_after_close_is_only_acknowledged)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_data(&p, &c, "read", 4, P);
+    char b[4];
+    CHECK_EQ(stack_recv(p.stack, c.sock, b, sizeof b, 0, p.now), 4);
+    probe_drain(&p);
+    stack_close(p.stack, c.sock, p.now);
+    CHECK(expect_seg(&p, NULL, F | A, c.rcv_nxt, c.snd_nxt));
+    c.rcv_nxt++;
+    c.snd_nxt -= 4;
+    peer_send_data(&p, &c, "read", 4, P);   /* a retransmission, ACKing our FIN */
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(stack_sock_state(p.stack, c.sock), TCP_FIN_WAIT_2);
+    probe_free(&p);
+}
+
 TEST(rfc2525_2_17_close_with_unread_data_sends_rst)
 {
     struct probe p;

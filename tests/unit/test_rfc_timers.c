@@ -468,6 +468,34 @@ TEST(rfc1122_4_2_3_6_keepalive_probes_idle_connection_then_times_out)
     probe_free(&p);
 }
 
+/* A segment that only earns a challenge ACK (RFC 5961: an in-window SYN
+ * or RST a blind attacker can send) is no sign of the peer: as Linux
+ * (rcv_tstamp and probes_out reset in tcp_ack), only a segment whose ACK
+ * is processed counts, or forged segments keep a dead peer's connection
+ * from timing out. */
+TEST(rfc1122_4_2_3_6_keepalive_not_reset_by_segments_that_only_earn_a_challenge_ack)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPIDLE, 10, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPINTVL, 2, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPCNT, 3, p.now), 0);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPALIVE, 1, p.now), 0);
+    probe_advance(&p, 10 * SEC);
+    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt - 1, c.snd_nxt));
+    for (int i = 0; i < 6; i++) {            /* the peer is gone; a forger is not */
+        probe_advance(&p, 1 * SEC);
+        struct tcp_segment syn = seg_make(c.port, 80, c.snd_nxt + 100, 0, S, 65535);
+        probe_send(&p, &syn, NULL);
+        if (stack_sock_state(p.stack, c.sock) == TCP_CLOSED)
+            break;
+    }
+    CHECK_EQ(stack_sock_error(p.stack, c.sock), ETIMEDOUT);
+    probe_free(&p);
+}
+
 TEST(rfc9293_3_7_1_peer_mss_limits_segment_size)
 {
     struct probe p;
@@ -626,6 +654,38 @@ TEST(rfc7323_4_3_a_segment_dropped_for_its_ack_does_not_update_ts_recent)
     CHECK_EQ(r.opt.ts_ecr, c.ts_val);
     CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 3);
     CHECK(memcmp(buf, "abc", 3) == 0);
+    probe_free(&p);
+}
+
+/* An ACK below SND.UNA (but within MAX.SND.WND: RFC 5961 5.2 keeps
+ * it) is old: its text is taken, but as Linux (tcp_ack leaves through
+ * old_ack before tcp_replace_ts_recent) its TSval does not become
+ * TS.Recent, nor does it show the peer alive. */
+TEST(rfc7323_4_3_a_segment_with_an_old_ack_does_not_update_ts_recent)
+{
+    struct probe p;
+    struct peer c;
+    open_with_timestamps(&p, &c, 1000);
+    CHECK_EQ(stack_send(p.stack, c.sock, "hello", 5, p.now), 5);
+    struct tcp_segment r;
+    CHECK(expect_seg(&p, &r, A | P, c.rcv_nxt, c.snd_nxt));
+    c.rcv_nxt += 5;
+    peer_send_ack(&p, &c, 65535);          /* SND.UNA past "hello" */
+    uint32_t ts_recent = c.ts_val;
+    struct tcp_segment s = seg_make(c.port, 80, c.snd_nxt, c.rcv_nxt - 5, A, 65535);
+    s.opt = ts_opt(ts_recent + 1000000, 0);
+    s.len = 3;
+    probe_send(&p, &s, "xyz");
+    c.snd_nxt += 3;
+    probe_advance(&p, SEC);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.opt.ts_ecr, ts_recent);
+    peer_send_data(&p, &c, "abc", 3, P);   /* the peer's real clock */
+    probe_advance(&p, SEC);
+    CHECK(expect_seg(&p, &r, A, c.rcv_nxt, c.snd_nxt));
+    CHECK_EQ(r.opt.ts_ecr, c.ts_val);
+    CHECK_EQ(stack_recv(p.stack, c.sock, buf, sizeof buf, 0, p.now), 6);
+    CHECK(memcmp(buf, "xyzabc", 6) == 0);
     probe_free(&p);
 }
 
