@@ -41,6 +41,8 @@ static uint32_t newreno_ssthresh(struct tcp_conn *c, uint32_t flight_size)
     return max_u32(flight_size / 2, 2 * c->snd_mss);
 }
 
+/* As Linux (tcp_enter_loss): the count towards the next SMSS starts
+ * afresh. */
 static void newreno_on_timeout(struct tcp_conn *c)
 {
     c->cc_state.newreno.acked = 0;
