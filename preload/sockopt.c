@@ -61,6 +61,7 @@ static int stack_option(int level, int name)
         case TCP_KEEPINTVL: return STACK_OPT_KEEPINTVL;
         case TCP_KEEPCNT: return STACK_OPT_KEEPCNT;
         case TCP_DEFER_ACCEPT: return STACK_OPT_DEFER_ACCEPT;
+        case TCP_CONGESTION: return STACK_OPT_CONGESTION;
         }
     }
     return -1;
@@ -71,17 +72,19 @@ static bool is_timeout(int level, int name)
     return level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO);
 }
 
-/* TCP_CONGESTION: the stack has NewReno, which Linux calls "reno". */
-#define CONGESTION_NAME "reno"
+/* TCP_CONGESTION: an algorithm by Linux's name ("cubic", "reno"), which
+ * travels to the stack as its number (enum tcp_cc_algorithm). */
+#define CA_NAME_MAX 16   /* Linux: TCP_CA_NAME_MAX */
 
-static int set_congestion(const void *val, socklen_t len)
+static int congestion_by_name(const void *val, socklen_t len, int *algorithm)
 {
-    char name[16] = "";   /* Linux: TCP_CA_NAME_MAX */
+    char name[CA_NAME_MAX] = "";
     if (len > 0 && !val)
         return -EFAULT;
     memcpy(name, val, len < sizeof name - 1 ? len : sizeof name - 1);
+    *algorithm = tcp_cc_algorithm_by_name(name);
     /* Linux (tcp_set_congestion_control): ENOENT for an algorithm it lacks */
-    return strcmp(name, CONGESTION_NAME) ? -ENOENT : 0;
+    return *algorithm ? 0 : -ENOENT;
 }
 
 /* SO_BINDTODEVICE: a device name, "" unbinds. The stack has one device:
@@ -102,8 +105,6 @@ static int bound_device(const char *ours, const void *val, socklen_t len, int *b
 static int set_opt(const struct sockname *n, int fd, int level, int name, const void *val,
                    socklen_t len)
 {
-    if (level == IPPROTO_TCP && name == TCP_CONGESTION)
-        return set_congestion(val, len);
     int opt = stack_option(level, name), v;
     if (opt < 0)
         return -ENOPROTOOPT;
@@ -116,6 +117,10 @@ static int set_opt(const struct sockname *n, int fd, int level, int name, const 
         linger_hint(fd, lg.l_onoff ? lg.l_linger : 0);
     } else if (opt == STACK_OPT_BOUND_DEVICE) {
         int rc = bound_device(n->dev, val, len, &v);
+        if (rc < 0)
+            return rc;
+    } else if (opt == STACK_OPT_CONGESTION) {
+        int rc = congestion_by_name(val, len, &v);
         if (rc < 0)
             return rc;
     } else {
@@ -147,8 +152,6 @@ static void note_before_move(int fd, int level, int name, const void *val, sockl
     int opt = stack_option(level, name), v;
     if (is_timeout(level, name)) {
         return;   /* the kernel's on either side */
-    } else if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
-        refusal_record(fd, level, name, -set_congestion(val, len));
     } else if (opt < 0) {
         refusal_record(fd, level, name, ENOPROTOOPT);
     } else if (opt == CTL_OPT_LINGER) {
@@ -156,6 +159,12 @@ static void note_before_move(int fd, int level, int name, const void *val, sockl
             linger_hint(fd, ((const struct linger *)val)->l_onoff ? ((const struct linger *)val)->l_linger : 0);
     } else if (opt == STACK_OPT_BOUND_DEVICE) {
         refusal_record(fd, level, name, -bound_device(preload_config()->dev, val, len, &v));
+    } else if (opt == STACK_OPT_CONGESTION) {
+        int rc = congestion_by_name(val, len, &v);
+        if (rc < 0)
+            refusal_record(fd, level, name, -rc);
+        else
+            preset_record(fd, opt, v);
     } else if (len >= (socklen_t)sizeof(int)) {
         preset_record(fd, opt, *(const int *)val);
     }
@@ -240,8 +249,6 @@ static int get_opt(const struct sockname *n, int fd, int level, int name, void *
                 return rc;
             return put_opt(val, len, &st.listening, sizeof st.listening);
         }
-    } else if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
-        return put_opt(val, len, CONGESTION_NAME, sizeof CONGESTION_NAME);
     } else if (level == IPPROTO_TCP && (name == TCP_INFO || name == TCP_MAXSEG)) {
         if ((rc = status(n, fd, &st)) < 0)
             return rc;
@@ -263,6 +270,11 @@ static int get_opt(const struct sockname *n, int fd, int level, int name, void *
     if (opt == STACK_OPT_BOUND_DEVICE) {   /* the name, "" when unbound */
         const char *dev = v ? n->dev : "";
         return put_opt(val, len, dev, (socklen_t)strlen(dev) + (v ? 1 : 0));
+    }
+    if (opt == STACK_OPT_CONGESTION) {   /* Linux: the name's whole field */
+        char ca[CA_NAME_MAX] = "";
+        snprintf(ca, sizeof ca, "%s", tcp_cc_algorithm_name(v) ?: "");
+        return put_opt(val, len, ca, sizeof ca);
     }
     if (opt == STACK_OPT_SNDBUF || opt == STACK_OPT_RCVBUF)
         v *= BUF_FACTOR;

@@ -30,11 +30,13 @@ static struct fd_bits inet_fds;
 static struct ep_rec *recs[MAX_FDS];   /* guarded by rec_lock */
 static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 static int lingers[MAX_FDS];
-/* Buffer sizes and TCP_MAXSEG set on a kernel socket before it moves (0:
- * not set): the kernel socket cannot tell a value set from its default. */
-enum { PRESET_RCVBUF, PRESET_SNDBUF, PRESET_MAXSEG, PRESETS };
+/* Buffer sizes, TCP_MAXSEG and TCP_CONGESTION set on a kernel socket
+ * before it moves (0: not set): the kernel socket cannot tell a value set
+ * from its default (nor has the stack's default algorithm). */
+enum { PRESET_RCVBUF, PRESET_SNDBUF, PRESET_MAXSEG, PRESET_CONGESTION, PRESETS };
 static int presets[MAX_FDS][PRESETS];
-static const int preset_opts[PRESETS] = { STACK_OPT_RCVBUF, STACK_OPT_SNDBUF, STACK_OPT_MAXSEG };
+static const int preset_opts[PRESETS] = { STACK_OPT_RCVBUF, STACK_OPT_SNDBUF, STACK_OPT_MAXSEG,
+                                          STACK_OPT_CONGESTION };
 /* The first option set on it before it moves that the stack refuses. */
 struct refusal {
     int level, name, err;   /* err 0: none */

@@ -175,6 +175,7 @@ struct sock *sock_new(struct stack *s)
         .ka_idle_us = t->keepalive_idle_us, .ka_intvl_us = t->keepalive_intvl_us,
         .ka_cnt = t->keepalive_cnt,
         .rcvlowat = 1,
+        .cc = t->cc,
     };
     k->heap_idx = SIZE_MAX;
     hlist_add(&s->all, &k->all_node);
@@ -276,6 +277,7 @@ void stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
     c->ip_tos = k->opts.tos;
     c->ip_ttl = k->opts.ttl;
     c->user_timeout_us = (uint64_t)k->opts.user_timeout_ms * 1000u;
+    c->cc = k->opts.cc;
 }
 
 int listener_start(struct stack *s, struct sock *k, unsigned backlog)

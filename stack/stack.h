@@ -162,6 +162,10 @@ enum stack_opt {
                                connection once its first data or FIN arrives,
                                or the period (kept as SYN-ACK timeouts, as
                                Linux) is over */
+    STACK_OPT_CONGESTION,   /* TCP_CONGESTION: an enum tcp_cc_algorithm;
+                               -ENOENT for another value, as Linux for a
+                               name it lacks. Accepted connections take
+                               their listener's */
 };
 /* -EINVAL for a bad value. Buffer sizes apply to a connection not yet
  * established and to connections later accepted from a listener. */

@@ -483,6 +483,17 @@ int stack_setopt(struct stack *s, struct sock *k, enum stack_opt opt, int value,
         o->rcvlowat = value < 0 ? INT32_MAX : value == 0 ? 1 : (uint32_t)value;
         sock_settle(s, k);
         return 0;
+    case STACK_OPT_CONGESTION: {
+        /* Linux (tcp_set_congestion_control): ENOENT for an algorithm it
+         * lacks */
+        const struct tcp_cc_ops *cc = tcp_cc_of(value);
+        if (!cc)
+            return -ENOENT;
+        o->cc = cc;
+        if (k->kind == SOCK_CONN)
+            tcp_set_congestion(&k->conn, cc);
+        return 0;
+    }
     case STACK_OPT_SNDBUF:
     case STACK_OPT_RCVBUF: {
         uint32_t v = value < BUF_MIN ? BUF_MIN : (uint32_t)value > BUF_MAX ? BUF_MAX : (uint32_t)value;
@@ -529,6 +540,7 @@ int stack_getopt(struct stack *s, struct sock *k, enum stack_opt opt, int *value
     case STACK_OPT_TTL: *value = o->ttl ? o->ttl : IP_DEFAULT_TTL; return 0;
     case STACK_OPT_PRIORITY: *value = k->priority; return 0;
     case STACK_OPT_DEFER_ACCEPT: *value = defer_retrans_to_secs(k->defer_accept); return 0;
+    case STACK_OPT_CONGESTION: *value = tcp_cc_algorithm_by_name(o->cc->name); return 0;
     default: return -ENOPROTOOPT;
     }
 }

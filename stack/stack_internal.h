@@ -31,6 +31,7 @@ struct sock_opts {
     uint8_t tos, ttl;            /* IP_TOS, IP_TTL (0: the default) */
     bool bound_device;           /* SO_BINDTODEVICE (to the only device) */
     uint32_t user_timeout_ms;    /* TCP_USER_TIMEOUT, 0 = none */
+    const struct tcp_cc_ops *cc; /* TCP_CONGESTION */
 };
 
 /* A listening socket's own state. A listener has no TCB: it lives in a

@@ -179,7 +179,7 @@ struct tcp_conn {
     bool in_recovery;
     bool recovery_rto_reset;  /* RFC 6582 3.2 step 5: first partial ACK seen */
     uint32_t recover;         /* RFC 6582: highest sequence sent at loss */
-    uint64_t cc_state[4];   /* the algorithm's own */
+    union tcp_cc_state cc_state;  /* the algorithm's own */
 
     /* ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2). */
     bool ack_now;
@@ -323,6 +323,9 @@ void tcp_set_cork(struct tcp_conn *c, bool on, uint64_t now);
  * ACKed at once (TCP_MAX_QUICKACKS of them); off, delayed ACKs again. */
 void tcp_set_quickack(struct tcp_conn *c, bool on, uint64_t now);
 void tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t now);
+/* TCP_CONGESTION: the algorithm from now on (an open connection keeps
+ * its cwnd and ssthresh, as Linux's tcp_reinit_congestion_control). */
+void tcp_set_congestion(struct tcp_conn *c, const struct tcp_cc_ops *cc);
 /* Once memory pressure is over: calls `wake` for each
  * connection whose send found no memory (its readiness may change). */
 void tcp_mem_wake_writers(struct tcp_host *h,

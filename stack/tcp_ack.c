@@ -27,24 +27,43 @@ void tcp_ack_syn_sent(struct tcp_conn *c, uint64_t now)
     tcp_established(c, now);
 }
 
+/* RFC 7323 4.1: the round trip an echoed timestamp tells, if it tells
+ * one. */
+static bool echoed_rtt(const struct tcp_conn *c, const struct tcp_segment *seg,
+                       uint64_t now, uint64_t *rtt)
+{
+    if (!c->ts_on || !seg->opt.has_ts || !seg->opt.ts_ecr)
+        return false;
+    uint32_t ms = tcp_ts_now(c, now) - seg->opt.ts_ecr;
+    *rtt = (uint64_t)ms * USEC_PER_MSEC;
+    return ms < 60 * 1000;
+}
+
 static void rtt_from_ack(struct tcp_conn *c, const struct tcp_segment *seg,
                          uint64_t now)
 {
+    uint64_t rtt;
     if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
         /* RFC 6298 3: the timed segment is acknowledged */
-        tcp_rtt_sample(c, timed_rtt(c, now));
+        rtt = timed_rtt(c, now);
+        tcp_rtt_sample(c, rtt);
         c->rtt_timing = false;
-    } else if (c->backoff && c->ts_on && seg->opt.has_ts && seg->opt.ts_ecr &&
-               seq_ge(seg->opt.ts_ecr, c->rexmit_tsval)) {
+    } else if (!echoed_rtt(c, seg, now, &rtt)) {
+        return;
+    } else if (c->backoff) {
         /* RFC 7323 4.1: after a retransmission Karn's rule has no sample;
          * the echoed timestamp still tells the round trip, provided it
          * echoes a segment sent since: a receiver answering an old
          * duplicate echoes the TSval of long ago (RFC 7323 4.3), which
          * would inflate the RTO without end. */
-        uint32_t ms = tcp_ts_now(c, now) - seg->opt.ts_ecr;
-        if (ms < 60 * 1000)
-            tcp_rtt_sample(c, (uint64_t)ms * USEC_PER_MSEC);
+        if (!seq_ge(seg->opt.ts_ecr, c->rexmit_tsval))
+            return;
+        tcp_rtt_sample(c, rtt);
     }
+    /* Congestion control takes a sample from every ACK of new data that
+     * has one (RFC 9406 4.2: HyStart++ counts them per round); it uses
+     * them in slow start, before any retransmission. */
+    c->cc->on_rtt(c, rtt, now);
 }
 
 /* SND.UNA < SEG.ACK =< SND.MAX: new data (or our FIN) acknowledged. */

@@ -27,7 +27,7 @@ void tcp_config_default(struct tcp_config *cfg)
         .window_scaling = true,
         .timestamps = true,
         .sack = true,
-        .cc = &tcp_cc_newreno,
+        .cc = &tcp_cc_cubic,
     };
 }
 
@@ -135,6 +135,10 @@ void tcp_established(struct tcp_conn *c, uint64_t now)
 {
     tcp_set_state(c, TCP_ESTABLISHED);
     c->host->stats.established++;
+    /* RFC 6928 2: IW = min(10*MSS, max(2*MSS, 14600)); RFC 5681 3.1: the
+     * initial ssthresh is arbitrarily high */
+    c->cwnd = min_u32(10 * c->snd_mss, max_u32(2 * c->snd_mss, 14600));
+    c->ssthresh = TCP_CWND_MAX;
     c->cc->init(c);
     c->last_recv_at = now;
     /* RFC 6298 5.7: if a SYN timed out and no RTT was measured, data
@@ -210,6 +214,16 @@ void tcp_set_nodelay(struct tcp_conn *c, bool on, uint64_t now)
     /* Linux: turning Nagle off pushes what it was holding back. */
     if (on && tcp_synchronized(c))
         tcp_output(c, now);
+}
+
+void tcp_set_congestion(struct tcp_conn *c, const struct tcp_cc_ops *cc)
+{
+    if (cc == c->cc)
+        return;
+    c->cc = cc;
+    /* before ESTABLISHED, tcp_established starts it */
+    if (tcp_synchronized(c))
+        cc->init(c);
 }
 
 void tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t now)

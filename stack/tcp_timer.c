@@ -134,6 +134,7 @@ static void rto_expired(struct tcp_conn *c, uint64_t now)
     if (c->backoff == 0)
         c->ssthresh = c->cc->ssthresh(c, tcp_flight(c));
     c->cwnd = c->snd_mss;
+    c->cc->on_timeout(c);
     c->in_recovery = false;
     c->dupacks = 0;
     /* RFC 6582 4: no fast retransmit for losses from before the timeout */

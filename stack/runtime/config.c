@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "tcp_cc.h"
 
 static void die(const char *var, const char *value, const char *expected)
 {
@@ -168,6 +169,11 @@ void config_read(struct tuntcp_config *c)
         die("TUNTCP_MEM_LIMIT", v, "a number of bytes from 1M to 1024G, with an optional K, M or G");
     read_flag("TUNTCP_BIND_ANY", &c->bind_any);
     read_flag("TUNTCP_SACK", &c->sack);
+    if ((v = getenv("TUNTCP_CC")) && *v) {
+        if (!tcp_cc_algorithm_by_name(v))
+            die("TUNTCP_CC", v, "cubic or reno");
+        snprintf(c->cc, sizeof c->cc, "%s", v);
+    }
 }
 
 void config_vlog(const struct tuntcp_config *c, const char *who, enum log_level level,

@@ -105,6 +105,8 @@ int daemon_open(struct daemon *d, char *err, size_t errlen)
     if (cfg->mem_limit)
         sc.tcp.mem_limit = cfg->mem_limit;
     sc.tcp.sack = cfg->sack;
+    if (cfg->cc[0])
+        sc.tcp.cc = tcp_cc_find(cfg->cc);
     /* the detour through the log only when there is something to show */
     bool shown = cfg->log == LOG_PACKETS || cfg->pcap[0];
     d->stack = stack_new(&sc, shown ? &d->log.link : link);

@@ -51,9 +51,11 @@ try:
     check("SO_BINDTODEVICE to another device is ENODEV", False)
 except OSError as e:
     check("SO_BINDTODEVICE to another device is ENODEV", e.errno == errno.ENODEV)
-check("TCP_CONGESTION names the stack's algorithm",
-      s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0") == b"reno")
+check("TCP_CONGESTION names the stack's default algorithm",
+      s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0") == b"cubic")
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"reno")
+check("TCP_CONGESTION reno reads back",
+      s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16) == b"reno".ljust(16, b"\0"))
 try:
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"nosuchcc")
     check("TCP_CONGESTION with an algorithm the stack lacks is ENOENT", False)

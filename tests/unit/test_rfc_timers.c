@@ -17,6 +17,12 @@
 static char data[256 * 1024];
 static char buf[4096];
 
+/* The RFC 5681 rules of ssthresh are NewReno's (CUBIC's: test_cc.c). */
+static void newreno(struct stack_config *cfg)
+{
+    cfg->tcp.cc = &tcp_cc_newreno;
+}
+
 static void syn_retries_2(struct stack_config *cfg)
 {
     cfg->tcp.syn_retries = 2;
@@ -96,7 +102,7 @@ TEST(rfc6928_initial_window_is_ten_segments)
 TEST(rfc5681_3_2_three_duplicate_acks_trigger_fast_retransmit)
 {
     struct probe p;
-    probe_init(&p, NULL);
+    probe_init(&p, newreno);
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
     stack_send(p.stack, c.sock, data, 5 * 1460, p.now);
@@ -185,7 +191,7 @@ TEST(rfc3042_limited_transmit_sends_a_new_segment_on_each_of_the_first_two_dupac
 TEST(rfc3042_the_third_dupack_after_limited_transmit_fast_retransmits)
 {
     struct probe p;
-    probe_init(&p, NULL);
+    probe_init(&p, newreno);
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
     CHECK(fill_the_initial_window(&p, &c));
