@@ -23,7 +23,7 @@ load helpers
     [[ $output == *"expected error, warn, info, debug or packets" ]]
 }
 
-@test "a malformed TUNTCP_MEM_LIMIT or TUNTCP_SACK is refused" {
+@test "a malformed TUNTCP_MEM_LIMIT, TUNTCP_SACK or TUNTCP_CC is refused" {
     run env TUNTCP_MEM_LIMIT=12q LD_PRELOAD="$LIB" true
     [ "$status" -eq 2 ]
     [ "$output" = "tuntcp: TUNTCP_MEM_LIMIT=12q is not valid: expected a number of bytes from 1M to 1024G, with an optional K, M or G" ]
@@ -32,6 +32,9 @@ load helpers
     run env TUNTCP_SACK=yes LD_PRELOAD="$LIB" true
     [ "$status" -eq 2 ]
     [ "$output" = "tuntcp: TUNTCP_SACK=yes is not valid: expected 0 or 1" ]
+    run env TUNTCP_CC=bbr LD_PRELOAD="$LIB" true
+    [ "$status" -eq 2 ]
+    [ "$output" = "tuntcp: TUNTCP_CC=bbr is not valid: expected cubic or reno" ]
 }
 
 @test "tuntcp run passes its options on and checks them" {
