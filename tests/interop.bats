@@ -202,6 +202,20 @@ print(urllib.request.urlopen("http://%s:8002/u.txt" % sys.argv[1], timeout=10).r
     wait_until bash -c "[ -z \"\$(ip netns pids $NS)\" ]"
 }
 
+@test "the stack's connections use CUBIC and SACK by default, and what TUNTCP_CC and TUNTCP_SACK say" {
+    local tool=$ROOT/tests/tools/negotiated.py
+    background_preloaded python3 "$tool" server "$STACK" 7 > "$TMP/default"
+    wait_until grep -q listening "$TMP/default"
+    run nsx timeout 10 python3 "$tool" client "$STACK" 7
+    [ "$output" = $'stack: cubic\nkernel: sack' ]
+    # the daemon takes its settings when it starts: wait until it is gone
+    wait_until bash -c "[ -z \"\$(ip netns pids $NS)\" ]"
+    background_preloaded env TUNTCP_CC=reno TUNTCP_SACK=0 python3 "$tool" server "$STACK" 7 > "$TMP/set"
+    wait_until grep -q listening "$TMP/set"
+    run nsx timeout 10 python3 "$tool" client "$STACK" 7
+    [ "$output" = $'stack: reno\nkernel: no sack' ]
+}
+
 @test "preloaded socat as a client of a kernel server" {
     tun_up
     background socat TCP-LISTEN:9400,bind=$KERNEL,reuseaddr SYSTEM:'echo from the kernel'
