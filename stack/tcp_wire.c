@@ -101,12 +101,27 @@ enum drop_reason tcp_parse(const uint8_t *buf, size_t len, uint32_t src,
     return DROP_NONE;
 }
 
+#define SACK_OPT_HDR_LEN 4      /* NOP, NOP, kind, length */
+#define SACK_BLOCK_LEN 8
+
+/* The SACK blocks that fit in `space` bytes of options. */
+static unsigned sack_blocks_in(size_t space)
+{
+    if (space < SACK_OPT_HDR_LEN + SACK_BLOCK_LEN)
+        return 0;
+    size_t n = (space - SACK_OPT_HDR_LEN) / SACK_BLOCK_LEN;
+    return n < TCP_MAX_SACK_BLOCKS ? (unsigned)n : TCP_MAX_SACK_BLOCKS;
+}
+
 /* The layout Linux uses, so that timestamps stay 4-byte aligned: MSS,
  * SACK-permitted sharing a word with timestamps (or padded with NOPs),
- * then NOP and window scale. Every option ends on a 4-byte boundary, so
- * no trailing padding is needed. Returns the end of what was written. */
+ * then NOP and window scale, then two NOPs and the SACK blocks (RFC 2018
+ * 3). Every option ends on a 4-byte boundary, so no trailing padding is
+ * needed. At most TCP_MAX_OPT_LEN bytes, whatever `o` asks: SACK blocks
+ * that do not fit are left out. Returns the end of what was written. */
 static uint8_t *write_options(uint8_t *p, const struct tcp_options *o)
 {
+    uint8_t *start = p;
     if (o->has_mss) {
         p[0] = OPT_MSS;
         p[1] = 4;
@@ -138,6 +153,20 @@ static uint8_t *write_options(uint8_t *p, const struct tcp_options *o)
         p[3] = o->wscale;
         p += 4;
     }
+    unsigned blocks = sack_blocks_in(TCP_MAX_OPT_LEN - (size_t)(p - start));
+    if (o->sack_count < blocks)
+        blocks = o->sack_count;
+    if (blocks) {
+        p[0] = p[1] = OPT_NOP;
+        p[2] = OPT_SACK;
+        p[3] = (uint8_t)(2 + SACK_BLOCK_LEN * blocks);
+        p += SACK_OPT_HDR_LEN;
+        for (unsigned b = 0; b < blocks; b++) {
+            put_be32(p, o->sack[b].left);
+            put_be32(p + 4, o->sack[b].right);
+            p += SACK_BLOCK_LEN;
+        }
+    }
     return p;
 }
 
@@ -146,6 +175,14 @@ size_t tcp_options_len(const struct tcp_options *o)
 {
     uint8_t scratch[TCP_MAX_OPT_LEN];
     return (size_t)(write_options(scratch, o) - scratch);
+}
+
+unsigned tcp_sack_blocks_fit(const struct tcp_options *opt, size_t room)
+{
+    struct tcp_options others = *opt;
+    others.sack_count = 0;
+    size_t space = TCP_MAX_OPT_LEN - tcp_options_len(&others);
+    return sack_blocks_in(room < space ? room : space);
 }
 
 size_t tcp_build_packet(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,

@@ -89,7 +89,7 @@ struct tcp_options {
     uint16_t mss;
     uint8_t wscale;              /* as received; the user clamps to 14 */
     uint32_t ts_val, ts_ecr;
-    uint8_t sack_count;          /* SACK blocks received (parse only) */
+    uint8_t sack_count;          /* SACK blocks (RFC 2018 3), received or to send */
     struct { uint32_t left, right; } sack[TCP_MAX_SACK_BLOCKS];
 };
 
@@ -125,8 +125,13 @@ static inline size_t tcp_payload_len(const struct tcp_payload *p)
 }
 
 /* Options the builder writes: only those flagged in `opt` (MSS, window
- * scale, SACK-permitted, timestamps), NOP-padded to a multiple of 4. */
+ * scale, SACK-permitted, timestamps) and its first sack_count SACK blocks,
+ * as many as fit (tcp_sack_blocks_fit), NOP-padded to a multiple of 4. */
 size_t tcp_options_len(const struct tcp_options *opt);
+/* How many SACK blocks a segment with the other options of `opt` can
+ * carry: in the 40 bytes of option space (RFC 2018 3: 4 blocks, 3 beside
+ * timestamps) and in `room` more bytes of header. */
+unsigned tcp_sack_blocks_fit(const struct tcp_options *opt, size_t room);
 
 /* Builds a complete IPv4+TCP packet into buf (cap bytes): IP header, TCP
  * header with options, payload copied in, both checksums set. Returns the

@@ -296,6 +296,53 @@ TEST(wire_tcp_build_without_payload_and_when_it_does_not_fit)
     CHECK_EQ(build(pkt, SIZE_MAX, &s, &huge), 0);
 }
 
+/* RFC 2018 3: the SACK option, kind 5 and length 2 + 8n, after two NOPs
+ * as Linux pads it; "at most 4 SACK blocks" in the 40 bytes of option
+ * space, and 3 beside timestamps. Blocks that do not fit are left out,
+ * whatever sack_count says (255 reads nothing past the 4 the struct has). */
+TEST(rfc2018_3_sack_blocks_built_within_the_option_space)
+{
+    uint8_t pkt[200];
+    for (int ts = 0; ts <= 1; ts++) {
+        for (unsigned n = 0; n <= 5; n++) {
+            struct tcp_segment s = { .sport = 1, .dport = 2, .flags = TCP_ACK,
+                                     .opt = { .has_ts = ts, .ts_val = 5, .ts_ecr = 6 } };
+            s.opt.sack_count = (uint8_t)(n == 5 ? 255 : n);
+            for (unsigned b = 0; b < TCP_MAX_SACK_BLOCKS; b++) {
+                s.opt.sack[b].left = 0xfffff000u + 1000 * b;
+                s.opt.sack[b].right = 0xfffff000u + 1000 * b + 500;
+            }
+            unsigned fit = ts ? 3 : 4;
+            unsigned blocks = n < fit ? n : fit;
+            size_t sack_len = blocks ? 4 + 8 * blocks : 0;
+            CHECK_EQ(tcp_options_len(&s.opt), (ts ? 12 : 0) + sack_len);
+            CHECK_EQ(tcp_sack_blocks_fit(&s.opt, 1000), fit);
+            size_t len = build(pkt, sizeof pkt, &s, NULL);
+            CHECK_EQ(len, 40 + (ts ? 12 : 0) + sack_len);
+            if (blocks) {
+                const uint8_t *o = pkt + 40 + (ts ? 12 : 0);
+                CHECK(o[0] == 1 && o[1] == 1 && o[2] == 5 && o[3] == 2 + 8 * blocks);
+            }
+            struct tcp_segment r;
+            CHECK_EQ(build_parse(pkt, sizeof pkt, &s, NULL, &r), DROP_NONE);
+            CHECK_EQ(r.opt.has_ts, ts);
+            CHECK(!ts || (r.opt.ts_val == 5 && r.opt.ts_ecr == 6));
+            CHECK_EQ(r.opt.sack_count, blocks);
+            for (unsigned b = 0; b < blocks; b++)
+                CHECK(r.opt.sack[b].left == s.opt.sack[b].left &&
+                      r.opt.sack[b].right == s.opt.sack[b].right);
+        }
+    }
+    /* beside MSS, window scale and timestamps (20 bytes), 2 fit; a room
+     * of 11 bytes holds none, 12 one */
+    struct tcp_options o = { .has_mss = true, .has_wscale = true, .has_ts = true,
+                             .sack_count = 4 };
+    CHECK_EQ(tcp_sack_blocks_fit(&o, 1000), 2);
+    CHECK_EQ(tcp_options_len(&o), 20 + 4 + 16);
+    CHECK_EQ(tcp_sack_blocks_fit(&o, 11), 0);
+    CHECK_EQ(tcp_sack_blocks_fit(&o, 12), 1);
+}
+
 /* A TCP segment of 20 + optlen bytes with `flags`, checksummed for
  * A1 -> A2. */
 static size_t raw_tcp(uint8_t *t, const uint8_t *opts, size_t optlen, uint8_t flags)
