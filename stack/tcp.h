@@ -16,6 +16,7 @@
 #include "ring.h"
 #include "seq.h"
 #include "tcp_cc.h"
+#include "tcp_sack.h"
 #include "wire.h"
 
 #define TCP_MAX_WSCALE 14        /* RFC 7323 2.3 */
@@ -65,6 +66,9 @@ struct tcp_stats {
      * data was pruned, segments (or their tails) dropped for memory. */
     uint64_t buffer_bytes, buffer_peak_bytes, buffer_limit_bytes;
     uint64_t mem_pressure_events, ooo_pruned, mem_drops;
+    /* SACK-based recovery (tcp_recovery.c): fast recoveries entered,
+     * bytes newly SACKed by the peers. */
+    uint64_t sack_recoveries, sacked_bytes;
 };
 
 struct tcp_endpoints {
@@ -170,8 +174,17 @@ struct tcp_conn {
                                          current run of duplicate ACKs */
     bool in_recovery;
     bool recovery_rto_reset;  /* RFC 6582 3.2 step 5: first partial ACK seen */
-    uint32_t recover;         /* RFC 6582: highest sequence sent at loss */
+    uint32_t recover;         /* RFC 6582: highest sequence sent at loss
+                                 (RFC 6675's RecoveryPoint) */
     uint64_t cc_state[4];   /* the algorithm's own */
+
+    /* RFC 6675 SACK-based loss recovery (tcp_recovery.c), when sack_on. */
+    struct tcp_scoreboard sb;
+    uint32_t high_rxt;      /* RFC 6675 HighRxt, as one past the octet */
+    uint32_t rescue_rxt;    /* RFC 6675 RescueRxt, likewise */
+    bool rto_recovery;      /* an RTO sent everything not SACKed back to be
+                               resent, until SND.UNA passes recover (RFC
+                               6675 5.1; Linux's Loss state) */
 
     /* ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2). */
     bool ack_now;

@@ -95,8 +95,15 @@ void tcp_send_challenge_ack(struct tcp_conn *c, uint64_t now);
 /* A retransmission is under way: no Karn sample, and timestamps echoed
  * from before it are stale. */
 void tcp_note_retransmit(struct tcp_conn *c, uint64_t now);
+/* Resends what was sent from `seq` on: up to an MSS, not beyond `end`
+ * or SND.MAX, with the FIN if it reaches it. Returns the sequence space
+ * resent. */
+uint32_t tcp_retransmit_at(struct tcp_conn *c, uint32_t seq, uint32_t end, uint64_t now);
 /* Resends the first unacknowledged segment. */
-void tcp_retransmit_first(struct tcp_conn *c, uint64_t now);
+static inline void tcp_retransmit_first(struct tcp_conn *c, uint64_t now)
+{
+    tcp_retransmit_at(c, c->snd_una, c->snd_max, now);
+}
 /* A segment at SND.UNA - 1 that the peer must answer with an ACK:
  * keepalive (RFC 9293 3.8.4) and zero-window probes. */
 void tcp_send_probe(struct tcp_conn *c, uint64_t now);
@@ -115,6 +122,23 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
 
 /* RFC 9293 3.10.7.3: a SYN-ACK acknowledged our SYN in SYN-SENT. */
 void tcp_ack_syn_sent(struct tcp_conn *c, uint64_t now);
+
+/* tcp_recovery.c: SACK-based loss recovery, when sack_on. */
+/* RFC 6675 SetPipe: the bytes deemed in flight. */
+uint32_t tcp_pipe(const struct tcp_conn *c);
+/* The cumulative ACK and SACK blocks of an acceptable ACK onto the
+ * scoreboard, before SND.UNA moves; returns RFC 6937's DeliveredData. */
+uint32_t tcp_sack_update(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now);
+/* Then, once the ACK was processed: losses marked, recovery entered or
+ * left. */
+void tcp_sack_recovery(struct tcp_conn *c, const struct tcp_segment *seg,
+                       uint32_t delivered, uint64_t now);
+/* RFC 6675 NextSeg rule (1), and rules (3) and (4): true if a segment
+ * was resent. */
+bool tcp_sack_send_lost(struct tcp_conn *c, uint64_t now);
+bool tcp_sack_send_more(struct tcp_conn *c, uint64_t now);
+/* An RTO (RFC 6675 5.1): what is not SACKed is to be resent. */
+void tcp_sack_on_rto(struct tcp_conn *c);
 
 /* tcp_timer.c */
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_us);

@@ -140,8 +140,13 @@ static void rto_expired(struct tcp_conn *c, uint64_t now)
     c->recover = c->snd_max - 1;
     /* RFC 6298 5.5 and 5.6 */
     c->backoff++;
-    /* Go back N: resend from SND.UNA as the window reopens. */
-    c->snd_nxt = c->snd_una;
+    /* With SACK and a window open, RFC 6675 5.1: what the scoreboard
+     * does not hold is resent (tcp_sack_on_rto). Else go back N: resend
+     * from SND.UNA as the window reopens. */
+    if (c->sack_on && c->snd_wnd > 0 && tcp_sb_covers(&c->sb, c->snd_una, c->snd_max))
+        tcp_sack_on_rto(c);
+    else
+        c->snd_nxt = c->snd_una;
     tcp_output(c, now);
     /* RFC 1122 4.2.2.17: the peer shut its window (or shrank it below a
      * segment) under the data in flight, so nothing could be resent: the
