@@ -182,6 +182,10 @@ struct tcp_conn {
     struct tcp_scoreboard sb;
     uint32_t high_rxt;      /* RFC 6675 HighRxt, as one past the octet */
     uint32_t rescue_rxt;    /* RFC 6675 RescueRxt, likewise */
+    /* RFC 6937 proportional rate reduction, during fast recovery */
+    uint32_t prr_delivered; /* bytes the peer received since it began */
+    uint32_t prr_out;       /* bytes sent since it began */
+    uint32_t recover_fs;    /* RecoverFS: FlightSize when it began */
     bool rto_recovery;      /* an RTO sent everything not SACKed back to be
                                resent, until SND.UNA passes recover (RFC
                                6675 5.1; Linux's Loss state) */

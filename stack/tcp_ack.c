@@ -195,7 +195,7 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
     else if (ack == c->snd_una)
         maybe_duplicate_ack(c, seg, new_wnd, now);
     if (c->sack_on)
-        tcp_sack_recovery(c, seg, delivered, now);
+        tcp_sack_recovery(c, delivered, acks_new_data, now);
 
     /* RFC 9293 3.10.7.4: update the send window if SND.UNA =< SEG.ACK
      * and the segment is newer (SND.WL1 < SEG.SEQ, or the same SEQ and

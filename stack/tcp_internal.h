@@ -131,8 +131,8 @@ uint32_t tcp_pipe(const struct tcp_conn *c);
 uint32_t tcp_sack_update(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now);
 /* Then, once the ACK was processed: losses marked, recovery entered or
  * left. */
-void tcp_sack_recovery(struct tcp_conn *c, const struct tcp_segment *seg,
-                       uint32_t delivered, uint64_t now);
+void tcp_sack_recovery(struct tcp_conn *c, uint32_t delivered, bool una_advanced,
+                       uint64_t now);
 /* RFC 6675 NextSeg rule (1), and rules (3) and (4): true if a segment
  * was resent. */
 bool tcp_sack_send_lost(struct tcp_conn *c, uint64_t now);

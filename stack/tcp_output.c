@@ -127,8 +127,11 @@ static uint32_t congestion_flight(const struct tcp_conn *c, bool retransmission)
  * records it. */
 static void note_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now)
 {
-    if (c->sack_on)
-        tcp_sb_sent(&c->sb, seq, seq + len, now);
+    if (!c->sack_on)
+        return;
+    tcp_sb_sent(&c->sb, seq, seq + len, now);
+    if (c->in_recovery)
+        c->prr_out += len;   /* RFC 6937 prr_out */
 }
 
 /* Sends the next segment from SND.NXT if the windows, Nagle and SWS

@@ -132,8 +132,10 @@ static void enter_recovery(struct tcp_conn *c, uint64_t now)
      * 3.2 step 2: without what limited transmit sent) */
     c->ssthresh = c->cc->ssthresh(c, tcp_flight(c) - min_u32(c->limited_transmit_bytes,
                                                              tcp_flight(c)));
-    c->cwnd = c->ssthresh;
     c->in_recovery = true;
+    /* RFC 6937: cwnd now follows PRR (prr_update), not ssthresh at once */
+    c->prr_delivered = c->prr_out = 0;
+    c->recover_fs = tcp_flight(c);
     /* (3) retransmit the segment at HighACK + 1, whatever cwnd says; set
      * HighRxt and RescueRxt to its last octet. */
     if (sb->count == 0 || (sb->rec[0].flags & TCP_SENT_SACKED))
@@ -146,11 +148,37 @@ static void enter_recovery(struct tcp_conn *c, uint64_t now)
     c->rescue_rxt = c->high_rxt - 1;
 }
 
-void tcp_sack_recovery(struct tcp_conn *c, const struct tcp_segment *seg,
-                       uint32_t delivered, uint64_t now)
+/* RFC 6937 3, on each ACK in recovery: how much may be sent, as cwnd =
+ * pipe + sndcnt. Proportional while pipe > ssthresh; below it PRR-SSRB,
+ * as Linux (tcp_cwnd_reduction): at most what was delivered, plus one
+ * MSS only when SND.UNA advanced and nothing was newly deemed lost. The
+ * first ACK of a recovery sends at least its fast retransmission. */
+static void prr_update(struct tcp_conn *c, uint32_t delivered, bool una_advanced,
+                       bool newly_lost)
 {
-    (void)seg;
-    (void)delivered;
+    if (!delivered)
+        return;
+    c->prr_delivered += delivered;
+    uint32_t pipe = tcp_pipe(c);
+    int64_t sndcnt;
+    if (pipe > c->ssthresh) {
+        uint64_t fs = max_u32(c->recover_fs, 1);
+        sndcnt = (int64_t)(((uint64_t)c->prr_delivered * c->ssthresh + fs - 1) / fs) -
+                 c->prr_out;
+    } else {
+        sndcnt = max_u32(c->prr_delivered - min_u32(c->prr_out, c->prr_delivered), delivered);
+        if (una_advanced && !newly_lost)
+            sndcnt += c->snd_mss;
+        sndcnt = sndcnt < c->ssthresh - pipe ? sndcnt : c->ssthresh - pipe;
+    }
+    if (sndcnt < (c->prr_out ? 0 : c->snd_mss))
+        sndcnt = c->prr_out ? 0 : c->snd_mss;
+    c->cwnd = pipe + (uint32_t)sndcnt;
+}
+
+void tcp_sack_recovery(struct tcp_conn *c, uint32_t delivered, bool una_advanced,
+                       uint64_t now)
+{
     struct tcp_scoreboard *sb = &c->sb;
     if (c->in_recovery && seq_gt(c->snd_una, c->recover)) {
         /* RFC 6675 5 (A): a cumulative ACK beyond RecoveryPoint ends it */
@@ -159,7 +187,7 @@ void tcp_sack_recovery(struct tcp_conn *c, const struct tcp_segment *seg,
     }
     if (c->rto_recovery && seq_gt(c->snd_una, c->recover))
         c->rto_recovery = false;
-    tcp_sb_mark_lost_dupthresh(sb, c->snd_mss);
+    bool newly_lost = tcp_sb_mark_lost_dupthresh(sb, c->snd_mss) > 0;
     /* RFC 6675 5: recovery begins once DupThresh duplicate ACKs came
      * (counted as RFC 5681 does, so that a path stripping the SACK
      * blocks still recovers) or IsLost(HighACK + 1); RFC 6675 5.1 and
@@ -168,6 +196,8 @@ void tcp_sack_recovery(struct tcp_conn *c, const struct tcp_segment *seg,
     if (!c->in_recovery && !c->rto_recovery && seq_gt(c->snd_una, c->recover) &&
         (c->dupacks >= TCP_DUPTHRESH || head_lost))
         enter_recovery(c, now);
+    if (c->in_recovery)
+        prr_update(c, delivered, una_advanced, newly_lost);
 }
 
 void tcp_sack_on_rto(struct tcp_conn *c)
