@@ -134,10 +134,15 @@ static void note_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t n
         c->prr_out += len;   /* RFC 6937 prr_out */
 }
 
-/* Sends the next segment from SND.NXT if the windows, Nagle and SWS
- * avoidance allow; `force` (the persist timer) overrides the last two. */
-static bool send_from_snd_nxt(struct tcp_conn *c, bool force, uint64_t now)
+/* How a segment from SND.NXT may go: as the windows, Nagle and SWS
+ * avoidance allow; overriding the last two (the persist timer); or
+ * overriding cwnd too (a tail loss probe). */
+enum send_mode { SEND_NORMAL, SEND_FORCE, SEND_PROBE };
+
+/* Sends the next segment from SND.NXT as `mode` allows. */
+static bool send_from_snd_nxt(struct tcp_conn *c, enum send_mode mode, uint64_t now)
 {
+    bool force = mode != SEND_NORMAL;
     uint32_t data_end = tcp_data_end(c);
     if (!tcp_send_pending(c))
         return false;
@@ -147,8 +152,9 @@ static bool send_from_snd_nxt(struct tcp_conn *c, bool force, uint64_t now)
     uint32_t cong_flight = congestion_flight(c, retransmission);
     /* RFC 3042 with SACK blocks is RFC 6675 5 (C): pipe counts them */
     uint32_t cwnd = c->cwnd + (retransmission || c->sb.sacked ? 0 : limited_transmit_room(c));
-    uint32_t usable = min_u32(c->snd_wnd > inflight ? c->snd_wnd - inflight : 0,
-                              cwnd > cong_flight ? cwnd - cong_flight : 0);
+    uint32_t cwnd_room = mode == SEND_PROBE ? UINT32_MAX
+                         : cwnd > cong_flight ? cwnd - cong_flight : 0;
+    uint32_t usable = min_u32(c->snd_wnd > inflight ? c->snd_wnd - inflight : 0, cwnd_room);
     uint32_t len = min_u32(min_u32(avail, usable), c->snd_mss);
     bool fin = false;
 
@@ -182,7 +188,7 @@ static bool send_from_snd_nxt(struct tcp_conn *c, bool force, uint64_t now)
     uint8_t flags = TCP_ACK | (fin ? TCP_FIN : 0);
     if (len && c->snd_nxt + len == data_end)
         flags |= TCP_PSH;
-    if (!retransmission && cong_flight + len > c->cwnd) /* limited transmit */
+    if (mode != SEND_PROBE && !retransmission && cong_flight + len > c->cwnd) /* RFC 3042 */
         c->limited_transmit_bytes += cong_flight + len - max_u32(cong_flight, c->cwnd);
     if (retransmission) {
         c->host->stats.retrans_segs++;
@@ -206,9 +212,14 @@ static bool send_from_snd_nxt(struct tcp_conn *c, bool force, uint64_t now)
 static bool send_next_segment(struct tcp_conn *c, uint64_t now)
 {
     if (!c->sack_on)
-        return send_from_snd_nxt(c, false, now);
-    return tcp_sack_send_lost(c, now) || send_from_snd_nxt(c, false, now) ||
+        return send_from_snd_nxt(c, SEND_NORMAL, now);
+    return tcp_sack_send_lost(c, now) || send_from_snd_nxt(c, SEND_NORMAL, now) ||
            tcp_sack_send_more(c, now);
+}
+
+bool tcp_send_new_probe(struct tcp_conn *c, uint64_t now)
+{
+    return send_from_snd_nxt(c, SEND_PROBE, now);
 }
 
 void tcp_output(struct tcp_conn *c, uint64_t now)
@@ -366,7 +377,7 @@ void tcp_send_window_probe(struct tcp_conn *c, uint64_t now)
 {
     if (c->snd_wnd > 0) {
         /* RFC 1122 4.2.3.4: the override timeout sends what fits */
-        send_from_snd_nxt(c, true, now);
+        send_from_snd_nxt(c, SEND_FORCE, now);
         return;
     }
     if (!seq_lt(c->snd_una, tcp_data_end(c))) {

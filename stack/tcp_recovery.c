@@ -39,27 +39,52 @@ static uint32_t resend(struct tcp_conn *c, uint32_t seq, uint32_t end, uint64_t 
     return sent;
 }
 
-static void no_delivery(void *ctx, const struct tcp_sent *piece)
+/* What the scoreboard reports delivered goes to RACK. */
+struct delivery {
+    struct tcp_conn *c;
+    const struct tcp_segment *seg;
+    uint64_t now;
+};
+
+static void delivered(void *ctx, const struct tcp_sent *piece)
 {
-    (void)ctx;
-    (void)piece;
+    struct delivery *d = ctx;
+    if (tcp_rack_on(d->c))
+        tcp_rack_delivered(d->c, piece, d->seg, d->now);
+}
+
+/* RFC 2883 4: the first block is a D-SACK if it lies below the
+ * cumulative ACK or within the second block. */
+static bool first_block_is_dsack(const struct tcp_segment *seg, unsigned blocks)
+{
+    uint32_t left = seg->opt.sack[0].left, right = seg->opt.sack[0].right;
+    if (!blocks || !seq_lt(left, right))
+        return false;
+    return seq_le(right, seg->ack) ||
+           (blocks > 1 && seq_ge(left, seg->opt.sack[1].left) &&
+            seq_le(right, seg->opt.sack[1].right));
 }
 
 uint32_t tcp_sack_update(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now)
 {
-    (void)now;
     struct tcp_scoreboard *sb = &c->sb;
+    struct delivery d = { c, seg, now };
     uint32_t ack = seg->ack, sacked_before = sb->sacked;
     uint32_t una = seq_gt(ack, c->snd_una) ? ack : c->snd_una;
-    tcp_sb_acked(sb, una, no_delivery, c);
+    tcp_sb_acked(sb, una, delivered, &d);
     unsigned blocks = seg->opt.sack_count;
     if (blocks > TCP_MAX_SACK_BLOCKS)
         blocks = TCP_MAX_SACK_BLOCKS;
     uint32_t newly = 0;
     for (unsigned i = 0; i < blocks; i++)
         newly += tcp_sb_sack(sb, una, c->snd_max, seg->opt.sack[i].left,
-                             seg->opt.sack[i].right, no_delivery, c);
+                             seg->opt.sack[i].right, delivered, &d);
     c->host->stats.sacked_bytes += newly;
+    bool dsack = first_block_is_dsack(seg, blocks);
+    if (tcp_rack_on(c)) {
+        tcp_rack_dsack(c, dsack);
+        tcp_tlp_ack(c, seg, dsack, seg->opt.sack[0].right);
+    }
     /* RFC 2018 8: SACKed data is kept until cumulatively acknowledged,
      * for the receiver may drop it; an ACK that stops at SACKed data
      * says it did (Linux's tcp_check_sack_reneging): resend it all. */
@@ -176,26 +201,40 @@ static void prr_update(struct tcp_conn *c, uint32_t delivered, bool una_advanced
     c->cwnd = pipe + (uint32_t)sndcnt;
 }
 
+/* Losses marked (RACK, or RFC 6675 IsLost) and fast recovery entered
+ * if they call for it; returns whether anything was newly deemed lost. */
+static bool detect_and_recover(struct tcp_conn *c, uint64_t now)
+{
+    struct tcp_scoreboard *sb = &c->sb;
+    bool rack = tcp_rack_on(c);
+    bool newly_lost = rack ? tcp_rack_detect_loss(c, now) > 0
+                           : tcp_sb_mark_lost_dupthresh(sb, c->snd_mss) > 0;
+    /* RFC 6675 5: recovery begins once IsLost(HighACK + 1), or (RACK)
+     * anything is deemed lost (Linux's tcp_time_to_recover), or DupThresh
+     * duplicate ACKs came, counted as RFC 5681 does so that a path
+     * stripping the SACK blocks still recovers (with RACK, only while
+     * nothing is SACKed: SACKs are RACK's to judge). RFC 6675 5.1 and
+     * RFC 6582 4: not for data sent before an RTO or the last recovery. */
+    bool lost = rack ? sb->lost > 0 : sb->count && (sb->rec[0].flags & TCP_SENT_LOST);
+    bool dupthresh = c->dupacks >= TCP_DUPTHRESH && (!rack || !sb->sacked);
+    if (!c->in_recovery && !c->rto_recovery && seq_gt(c->snd_una, c->recover) &&
+        (lost || dupthresh))
+        enter_recovery(c, now);
+    return newly_lost;
+}
+
 void tcp_sack_recovery(struct tcp_conn *c, uint32_t delivered, bool una_advanced,
                        uint64_t now)
 {
-    struct tcp_scoreboard *sb = &c->sb;
-    if (c->in_recovery && seq_gt(c->snd_una, c->recover)) {
-        /* RFC 6675 5 (A): a cumulative ACK beyond RecoveryPoint ends it */
-        c->in_recovery = false;
-        c->cwnd = c->ssthresh;
+    if ((c->in_recovery || c->rto_recovery) && seq_gt(c->snd_una, c->recover)) {
+        /* RFC 6675 5 (A): a cumulative ACK beyond RecoveryPoint ends it;
+         * RFC 6937: cwnd = ssthresh */
+        if (c->in_recovery)
+            c->cwnd = c->ssthresh;
+        c->in_recovery = c->rto_recovery = false;
+        tcp_rack_recovery_ended(c);
     }
-    if (c->rto_recovery && seq_gt(c->snd_una, c->recover))
-        c->rto_recovery = false;
-    bool newly_lost = tcp_sb_mark_lost_dupthresh(sb, c->snd_mss) > 0;
-    /* RFC 6675 5: recovery begins once DupThresh duplicate ACKs came
-     * (counted as RFC 5681 does, so that a path stripping the SACK
-     * blocks still recovers) or IsLost(HighACK + 1); RFC 6675 5.1 and
-     * RFC 6582 4: not for data sent before an RTO or the last recovery. */
-    bool head_lost = sb->count && (sb->rec[0].flags & TCP_SENT_LOST);
-    if (!c->in_recovery && !c->rto_recovery && seq_gt(c->snd_una, c->recover) &&
-        (c->dupacks >= TCP_DUPTHRESH || head_lost))
-        enter_recovery(c, now);
+    bool newly_lost = detect_and_recover(c, now);
     if (c->in_recovery)
         prr_update(c, delivered, una_advanced, newly_lost);
 }
@@ -208,4 +247,7 @@ void tcp_sack_on_rto(struct tcp_conn *c)
     tcp_sb_mark_all_lost(&c->sb);
     c->high_rxt = c->snd_una;
     c->rto_recovery = true;
+    /* RFC 8985: the probe's episode, and the reordering timer, are over */
+    c->rack.tlp_out = false;
+    c->reo_at = 0;
 }

@@ -20,6 +20,12 @@ struct receiver {
     unsigned sent[NSEG];    /* times the stack sent each after the first */
 };
 
+/* RFC 6675's own loss detection, IsLost, rather than RACK (RFC 8985). */
+static void rack_off(struct stack_config *cfg)
+{
+    cfg->tcp.rack = false;
+}
+
 /* A connection with SACK whose NSEG segments the stack has sent. */
 static void open_and_send(struct probe *p, struct peer *c, struct receiver *r,
                           void (*tweak)(struct stack_config *cfg))
@@ -106,7 +112,7 @@ TEST(rfc6675_5_islost_of_the_first_segment_starts_recovery_before_three_dupacks)
     struct probe p;
     struct peer c;
     struct receiver r;
-    open_and_send(&p, &c, &r, NULL);
+    open_and_send(&p, &c, &r, rack_off);
     static const unsigned two[][2] = { { 1, 3 } }, three[][2] = { { 1, 4 } };
     sack(&p, &c, &r, 0, two, 1);
     CHECK(probe_silent(&p));
@@ -130,7 +136,7 @@ TEST(rfc6675_5_recovery_resends_each_hole_once_in_one_round_trip)
     struct probe p;
     struct peer c;
     struct receiver r;
-    open_and_send(&p, &c, &r, NULL);
+    open_and_send(&p, &c, &r, rack_off);
     static const unsigned holes[][2] = { { 1, 3 }, { 4, 6 }, { 7, 10 } };
     sack(&p, &c, &r, 0, holes, 3);
     CHECK(expect_seg(&p, NULL, A, seq_of(&r, 0), c.snd_nxt));
@@ -153,7 +159,7 @@ TEST(rfc6675_4_nextseg_rule_3_resends_unsacked_data_beyond_highrxt)
     struct probe p;
     struct peer c;
     struct receiver r;
-    open_and_send(&p, &c, &r, NULL);
+    open_and_send(&p, &c, &r, rack_off);
     static const unsigned middle[][2] = { { 1, 9 } };
     sack(&p, &c, &r, 0, middle, 1);
     CHECK(expect_seg(&p, NULL, A, seq_of(&r, 0), c.snd_nxt));
@@ -170,7 +176,7 @@ TEST(rfc6675_5_1_after_an_rto_only_data_not_sacked_is_resent)
     struct probe p;
     struct peer c;
     struct receiver r;
-    open_and_send(&p, &c, &r, NULL);
+    open_and_send(&p, &c, &r, rack_off);
     r.have[5] = r.have[6] = true;   /* two segments SACKed: no recovery */
     receiver_ack(&p, &c, &r);
     CHECK(probe_silent(&p));

@@ -13,7 +13,9 @@
 static char data[20 * MSS];
 
 /* A connection with SACK; `bytes` queued, the segments of the initial
- * window (ten) sent. Returns the first segment's sequence number. */
+ * window (ten) sent, and a round trip of 1 ms (RACK then judges the
+ * segments resent now by the time they were). Returns the first
+ * segment's sequence number. */
 static uint32_t open_and_send(struct probe *p, struct peer *c, uint32_t bytes)
 {
     probe_init(p, NULL);
@@ -22,6 +24,7 @@ static uint32_t open_and_send(struct probe *p, struct peer *c, uint32_t bytes)
     uint32_t base = c->rcv_nxt;
     stack_send(p->stack, c->sock, data, bytes, p->now);
     probe_drain(p);
+    probe_advance(p, MSEC);
     return base;
 }
 
