@@ -16,6 +16,7 @@
 #include "ring.h"
 #include "seq.h"
 #include "tcp_cc.h"
+#include "tcp_sack.h"
 #include "wire.h"
 
 #define TCP_MAX_WSCALE 14        /* RFC 7323 2.3 */
@@ -48,6 +49,9 @@ struct tcp_config {
     bool window_scaling;        /* offer RFC 7323 window scaling */
     bool timestamps;            /* offer RFC 7323 timestamps */
     bool sack;                  /* offer RFC 2018 SACK (TUNTCP_SACK) */
+    bool rack;                  /* with SACK, RFC 8985 RACK-TLP detects
+                                   losses (Linux's tcp_recovery=1); off,
+                                   RFC 6675 IsLost */
     const struct tcp_cc_ops *cc;
 };
 void tcp_config_default(struct tcp_config *cfg);
@@ -66,6 +70,28 @@ struct tcp_stats {
      * data was pruned, segments (or their tails) dropped for memory. */
     uint64_t buffer_bytes, buffer_peak_bytes, buffer_limit_bytes;
     uint64_t mem_pressure_events, ooo_pruned, mem_drops;
+    /* SACK-based recovery (tcp_recovery.c): fast recoveries entered,
+     * bytes newly SACKed by the peers. */
+    uint64_t sack_recoveries, sacked_bytes;
+    /* RFC 8985: segments RACK deemed lost, tail loss probes sent, and
+     * probes that repaired a loss (a cwnd reduction, 7.4). */
+    uint64_t rack_lost_segs, tlp_probes, tlp_recoveries;
+};
+
+/* RFC 8985 RACK-TLP state of a connection (tcp_rack.c). */
+struct tcp_rack {
+    uint64_t xmit_us;       /* RACK.xmit_ts: latest transmit time delivered */
+    uint32_t end_seq;       /* RACK.end_seq */
+    uint32_t fack;          /* RACK.fack: highest end delivered */
+    uint64_t rtt_us;        /* RACK.rtt */
+    uint64_t min_rtt_us;    /* RACK.min_RTT (0: none yet) */
+    bool reordering_seen;   /* RACK.reordering_seen */
+    bool dsack_round_on;    /* RACK.dsack_round is set */
+    uint32_t dsack_round;
+    uint8_t reo_wnd_mult, reo_wnd_persist;
+    bool tlp_out;           /* TLP.end_seq is set: a probe is outstanding */
+    bool tlp_is_retrans;    /* TLP.is_retrans */
+    uint32_t tlp_end_seq;   /* TLP.end_seq */
 };
 
 struct tcp_endpoints {
@@ -178,8 +204,25 @@ struct tcp_conn {
                                          current run of duplicate ACKs */
     bool in_recovery;
     bool recovery_rto_reset;  /* RFC 6582 3.2 step 5: first partial ACK seen */
-    uint32_t recover;         /* RFC 6582: highest sequence sent at loss */
+    uint32_t recover;         /* RFC 6582: highest sequence sent at loss
+                                 (RFC 6675's RecoveryPoint) */
     union tcp_cc_state cc_state;  /* the algorithm's own */
+
+    /* RFC 6675 SACK-based loss recovery (tcp_recovery.c), when sack_on. */
+    struct tcp_scoreboard sb;
+    uint32_t high_rxt;      /* RFC 6675 HighRxt, as one past the octet */
+    uint32_t rescue_rxt;    /* RFC 6675 RescueRxt, likewise */
+    /* RFC 6937 proportional rate reduction, during fast recovery */
+    uint32_t prr_delivered; /* bytes the peer received since it began */
+    uint32_t prr_out;       /* bytes sent since it began */
+    uint32_t recover_fs;    /* RecoverFS: FlightSize when it began */
+    struct tcp_rack rack;
+    uint32_t reordering;    /* how far (in segments) the peer has been
+                               seen to reorder; DupThresh until then
+                               (Linux's tp->reordering, for TCP_INFO) */
+    bool rto_recovery;      /* an RTO sent everything not SACKed back to be
+                               resent, until SND.UNA passes recover (RFC
+                               6675 5.1; Linux's Loss state) */
 
     /* ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2). */
     bool ack_now;
@@ -197,6 +240,8 @@ struct tcp_conn {
 
     /* Deadlines, microseconds; 0 = not armed. */
     uint64_t rto_at;        /* retransmission or zero-window probe */
+    uint64_t reo_at;        /* RFC 8985 6.3 RACK reordering timer */
+    uint64_t tlp_at;        /* RFC 8985 7.2 tail loss probe (PTO) */
     bool persist;           /* rto_at is the persist timer (RFC 9293 3.8.6.1) */
     uint64_t delack_at;
     uint64_t keepalive_at;

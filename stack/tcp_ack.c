@@ -85,7 +85,7 @@ static void new_ack(struct tcp_conn *c, const struct tcp_segment *seg,
     c->probes = 0;
     c->stall_since = 0;
 
-    if (c->in_recovery) {
+    if (c->in_recovery && !c->sack_on) {
         if (seq_gt(ack, c->recover)) {
             /* RFC 6582 3.2 step 3: a full ACK ends recovery; cwnd is
              * min(ssthresh, max(FlightSize, SMSS) + SMSS). */
@@ -110,7 +110,7 @@ static void new_ack(struct tcp_conn *c, const struct tcp_segment *seg,
             c->dupacks = 0;
             return;
         }
-    } else {
+    } else if (!c->in_recovery) {
         c->cc->on_ack(c, acked, now);
     }
     c->dupacks = 0;
@@ -130,6 +130,8 @@ static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *se
         return;
     if (c->dupacks++ == 0)
         c->limited_transmit_bytes = 0;
+    if (c->sack_on)
+        return; /* RFC 6675: tcp_sack_recovery decides */
     if (c->in_recovery) {
         /* RFC 6582 3.2 step 4: each further duplicate inflates cwnd */
         c->cwnd += c->snd_mss;
@@ -215,10 +217,13 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
 
     uint32_t new_wnd = (uint32_t)seg->wnd << c->snd_wscale;
     bool acks_new_data = seq_gt(ack, c->snd_una);
+    uint32_t delivered = c->sack_on ? tcp_sack_update(c, seg, now) : 0;
     if (acks_new_data)
         new_ack(c, seg, now);
     else if (ack == c->snd_una)
         maybe_duplicate_ack(c, seg, new_wnd, now);
+    if (c->sack_on)
+        tcp_sack_recovery(c, delivered, acks_new_data, now);
 
     /* RFC 9293 3.10.7.4: update the send window if SND.UNA =< SEG.ACK
      * and the segment is newer (SND.WL1 < SEG.SEQ, or the same SEQ and

@@ -27,6 +27,7 @@ void tcp_config_default(struct tcp_config *cfg)
         .window_scaling = true,
         .timestamps = true,
         .sack = true,
+        .rack = true,
         .cc = &tcp_cc_cubic,
     };
 }
@@ -56,6 +57,8 @@ void tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
     c->ka_idle_us = cfg->keepalive_idle_us;
     c->ka_intvl_us = cfg->keepalive_intvl_us;
     c->ka_cnt = cfg->keepalive_cnt;
+    c->reordering = TCP_DUPTHRESH;
+    c->rack.reo_wnd_mult = 1;
     ring_init(&c->sndbuf, sndbuf);
     ring_init(&c->rcvbuf, rcvbuf);
 }
@@ -77,6 +80,7 @@ void tcp_done(struct tcp_conn *c, int err)
         c->error = err;
     tcp_set_state(c, TCP_CLOSED);
     c->rto_at = c->delack_at = c->keepalive_at = c->close_at = 0;
+    c->reo_at = c->tlp_at = 0;
     c->persist = false;
     /* Nothing queued for sending can be delivered any more, nor can
      * out-of-order data; received data stays readable, as on Linux. */

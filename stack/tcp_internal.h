@@ -95,14 +95,24 @@ void tcp_send_challenge_ack(struct tcp_conn *c, uint64_t now);
 /* A retransmission is under way: no Karn sample, and timestamps echoed
  * from before it are stale. */
 void tcp_note_retransmit(struct tcp_conn *c, uint64_t now);
+/* Resends what was sent from `seq` on: up to an MSS, not beyond `end`
+ * or SND.MAX, with the FIN if it reaches it. Returns the sequence space
+ * resent. */
+uint32_t tcp_retransmit_at(struct tcp_conn *c, uint32_t seq, uint32_t end, uint64_t now);
 /* Resends the first unacknowledged segment. */
-void tcp_retransmit_first(struct tcp_conn *c, uint64_t now);
+static inline void tcp_retransmit_first(struct tcp_conn *c, uint64_t now)
+{
+    tcp_retransmit_at(c, c->snd_una, c->snd_max, now);
+}
 /* A segment at SND.UNA - 1 that the peer must answer with an ACK:
  * keepalive (RFC 9293 3.8.4) and zero-window probes. */
 void tcp_send_probe(struct tcp_conn *c, uint64_t now);
 /* RFC 9293 3.8.6.1: a zero-window probe carrying one octet of new data
  * (or a plain probe when only a FIN waits). */
 void tcp_send_window_probe(struct tcp_conn *c, uint64_t now);
+/* RFC 8985 7.3: one new segment as a loss probe, whatever cwnd says, if
+ * the peer's window lets it go; false if none was sent. */
+bool tcp_send_new_probe(struct tcp_conn *c, uint64_t now);
 /* Data the user queued that was never sent (or a FIN still to send). */
 bool tcp_send_pending(const struct tcp_conn *c);
 
@@ -115,6 +125,44 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
 
 /* RFC 9293 3.10.7.3: a SYN-ACK acknowledged our SYN in SYN-SENT. */
 void tcp_ack_syn_sent(struct tcp_conn *c, uint64_t now);
+
+/* tcp_recovery.c: SACK-based loss recovery, when sack_on. */
+/* RFC 6675 SetPipe: the bytes deemed in flight. */
+uint32_t tcp_pipe(const struct tcp_conn *c);
+/* The cumulative ACK and SACK blocks of an acceptable ACK onto the
+ * scoreboard, before SND.UNA moves; returns RFC 6937's DeliveredData. */
+uint32_t tcp_sack_update(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now);
+/* Then, once the ACK was processed (or the RACK reordering timer
+ * expired, with `delivered` one MSS as Linux): losses marked, recovery
+ * entered or left, cwnd set by PRR. */
+void tcp_sack_recovery(struct tcp_conn *c, uint32_t delivered, bool una_advanced,
+                       uint64_t now);
+/* RFC 6675 NextSeg rule (1), and rules (3) and (4): true if a segment
+ * was resent. */
+bool tcp_sack_send_lost(struct tcp_conn *c, uint64_t now);
+bool tcp_sack_send_more(struct tcp_conn *c, uint64_t now);
+/* An RTO (RFC 6675 5.1): what is not SACKed is to be resent. */
+void tcp_sack_on_rto(struct tcp_conn *c);
+
+
+/* tcp_rack.c: RFC 8985 RACK-TLP, when sack_on and configured. */
+bool tcp_rack_on(const struct tcp_conn *c);
+/* A piece of the scoreboard newly delivered by `seg` (6.2 steps 1-3). */
+void tcp_rack_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
+                        const struct tcp_segment *seg, uint64_t now);
+/* 6.2 step 4: the ACK did (or did not) carry a D-SACK. */
+void tcp_rack_dsack(struct tcp_conn *c, bool dsack);
+/* A fast or RTO recovery ended (6.2 step 4). */
+void tcp_rack_recovery_ended(struct tcp_conn *c);
+/* 6.2 step 5; arms the reordering timer. Returns segments newly lost. */
+unsigned tcp_rack_detect_loss(struct tcp_conn *c, uint64_t now);
+void tcp_rack_reo_timeout(struct tcp_conn *c, uint64_t now);
+/* 7.2: (re)arms or stops the probe timeout, after the RTO timer. */
+void tcp_tlp_arm(struct tcp_conn *c, uint64_t now, bool restart);
+void tcp_tlp_timeout(struct tcp_conn *c, uint64_t now);
+/* 7.4: an ACK, and the right edge of its D-SACK block if it has one. */
+void tcp_tlp_ack(struct tcp_conn *c, const struct tcp_segment *seg, bool dsack,
+                 uint32_t dsack_end);
 
 /* tcp_timer.c */
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_us);

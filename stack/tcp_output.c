@@ -120,19 +120,47 @@ static uint32_t limited_transmit_room(const struct tcp_conn *c)
     return c->in_recovery || c->dupacks > 2 ? 0 : c->dupacks * c->snd_mss;
 }
 
-/* Sends the next segment if the windows, Nagle and SWS avoidance allow;
- * `force` (the persist timer) overrides the last two. */
-static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
+/* What congestion control counts as in flight for a segment from
+ * SND.NXT: with SACK, RFC 6675's pipe, for new data (RFC 6675 5 (C):
+ * SACKed data leaves the network); else, and for a resend after a
+ * timeout in the shut window case, everything from SND.UNA to SND.NXT. */
+static uint32_t congestion_flight(const struct tcp_conn *c, bool retransmission)
 {
+    return c->sack_on && !retransmission ? tcp_pipe(c) : c->snd_nxt - c->snd_una;
+}
+
+/* The sequence space [seq, seq + len) was sent (again): the scoreboard
+ * records it. */
+static void note_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now)
+{
+    if (!c->sack_on)
+        return;
+    tcp_sb_sent(&c->sb, seq, seq + len, now);
+    if (c->in_recovery)
+        c->prr_out += len;   /* RFC 6937 prr_out */
+}
+
+/* How a segment from SND.NXT may go: as the windows, Nagle and SWS
+ * avoidance allow; overriding the last two (the persist timer); or
+ * overriding cwnd too (a tail loss probe). */
+enum send_mode { SEND_NORMAL, SEND_FORCE, SEND_PROBE };
+
+/* Sends the next segment from SND.NXT as `mode` allows. */
+static bool send_from_snd_nxt(struct tcp_conn *c, enum send_mode mode, uint64_t now)
+{
+    bool force = mode != SEND_NORMAL;
     uint32_t data_end = tcp_data_end(c);
     if (!tcp_send_pending(c))
         return false;
     uint32_t avail = seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
     uint32_t inflight = c->snd_nxt - c->snd_una;
     bool retransmission = seq_lt(c->snd_nxt, c->snd_max);
-    uint32_t cwnd = c->cwnd + (retransmission ? 0 : limited_transmit_room(c));
-    uint32_t wnd = min_u32(c->snd_wnd, cwnd);
-    uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+    uint32_t cong_flight = congestion_flight(c, retransmission);
+    /* RFC 3042 with SACK blocks is RFC 6675 5 (C): pipe counts them */
+    uint32_t cwnd = c->cwnd + (retransmission || c->sb.sacked ? 0 : limited_transmit_room(c));
+    uint32_t cwnd_room = mode == SEND_PROBE ? UINT32_MAX
+                         : cwnd > cong_flight ? cwnd - cong_flight : 0;
+    uint32_t usable = min_u32(c->snd_wnd > inflight ? c->snd_wnd - inflight : 0, cwnd_room);
     uint32_t len = min_u32(min_u32(avail, usable), c->snd_mss);
     bool fin = false;
 
@@ -166,8 +194,8 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
     uint8_t flags = TCP_ACK | (fin ? TCP_FIN : 0);
     if (len && c->snd_nxt + len == data_end)
         flags |= TCP_PSH;
-    if (!retransmission && inflight + len > c->cwnd) /* limited transmit */
-        c->limited_transmit_bytes += inflight + len - max_u32(inflight, c->cwnd);
+    if (mode != SEND_PROBE && !retransmission && cong_flight + len > c->cwnd) /* RFC 3042 */
+        c->limited_transmit_bytes += cong_flight + len - max_u32(cong_flight, c->cwnd);
     if (retransmission) {
         c->host->stats.retrans_segs++;
     } else if (!c->rtt_timing) {
@@ -177,6 +205,7 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
         c->rtt_start = now;
     }
     emit(c, c->snd_nxt, flags, len, now);
+    note_sent(c, c->snd_nxt, len + (fin ? 1 : 0), now);
     c->snd_nxt += len + (fin ? 1 : 0);
     if (len < c->snd_mss && !retransmission) /* Linux's tcp_minshall_update */
         c->snd_sml = c->snd_nxt;
@@ -184,11 +213,26 @@ static bool send_next_segment(struct tcp_conn *c, bool force, uint64_t now)
     return true;
 }
 
+/* The next segment to send. With SACK, RFC 6675 4 NextSeg: (1) what is
+ * deemed lost, (2) new data, then in recovery (3) and (4). */
+static bool send_next_segment(struct tcp_conn *c, uint64_t now)
+{
+    if (!c->sack_on)
+        return send_from_snd_nxt(c, SEND_NORMAL, now);
+    return tcp_sack_send_lost(c, now) || send_from_snd_nxt(c, SEND_NORMAL, now) ||
+           tcp_sack_send_more(c, now);
+}
+
+bool tcp_send_new_probe(struct tcp_conn *c, uint64_t now)
+{
+    return send_from_snd_nxt(c, SEND_PROBE, now);
+}
+
 void tcp_output(struct tcp_conn *c, uint64_t now)
 {
     bool sent = false;
     if (tcp_synchronized(c) && c->state != TCP_TIME_WAIT)
-        while (send_next_segment(c, false, now))
+        while (send_next_segment(c, now))
             sent = true;
     if (!sent && (c->ack_now || c->ack_soon) && tcp_synchronized(c)) {
         if (!c->ack_now && c->host->defer_ack) {
@@ -295,21 +339,22 @@ void tcp_note_retransmit(struct tcp_conn *c, uint64_t now)
     c->rexmit_tsval = tcp_ts_now(c, now);
 }
 
-void tcp_retransmit_first(struct tcp_conn *c, uint64_t now)
+uint32_t tcp_retransmit_at(struct tcp_conn *c, uint32_t seq, uint32_t end, uint64_t now)
 {
     /* What was sent of it, no more: beyond SND.MAX lies new data, which
-     * only send_next_segment sends (windows checked, SND.MAX moved). An ACK
-     * in the middle of a segment leaves less than an MSS of it. */
+     * only send_from_snd_nxt sends (windows checked, SND.MAX moved). An
+     * ACK in the middle of a segment leaves less than an MSS of it. */
     uint32_t data_end = tcp_data_end(c);
-    uint32_t sent_end = seq_min(data_end, c->snd_max);
-    uint32_t len = seq_lt(c->snd_una, sent_end)
-                       ? min_u32(sent_end - c->snd_una, c->snd_mss) : 0;
-    bool fin = tcp_fin_sent(c) && c->snd_una + len == data_end;
+    uint32_t sent_end = seq_min(seq_min(data_end, c->snd_max), end);
+    uint32_t len = seq_lt(seq, sent_end) ? min_u32(sent_end - seq, c->snd_mss) : 0;
+    bool fin = tcp_fin_sent(c) && seq + len == data_end && seq_gt(end, data_end);
     if (!len && !fin)
-        return;
+        return 0;
     tcp_note_retransmit(c, now);
     c->host->stats.retrans_segs++;
-    emit(c, c->snd_una, TCP_ACK | (fin ? TCP_FIN : 0), len, now);
+    emit(c, seq, TCP_ACK | (fin ? TCP_FIN : 0), len, now);
+    note_sent(c, seq, len + (fin ? 1 : 0), now);
+    return len + (fin ? 1 : 0);
 }
 
 void tcp_reply_reset(struct tcp_host *h, const struct tcp_endpoints *ep,
@@ -338,7 +383,7 @@ void tcp_send_window_probe(struct tcp_conn *c, uint64_t now)
 {
     if (c->snd_wnd > 0) {
         /* RFC 1122 4.2.3.4: the override timeout sends what fits */
-        send_next_segment(c, true, now);
+        send_from_snd_nxt(c, SEND_FORCE, now);
         return;
     }
     if (!seq_lt(c->snd_una, tcp_data_end(c))) {
@@ -349,6 +394,7 @@ void tcp_send_window_probe(struct tcp_conn *c, uint64_t now)
      * stays shut). */
     c->host->stats.zero_window_probes++;
     emit(c, c->snd_una, TCP_ACK, 1, now);
+    note_sent(c, c->snd_una, 1, now);
     if (c->snd_nxt == c->snd_una) {
         c->snd_nxt++;
         c->snd_max = seq_max(c->snd_max, c->snd_nxt);

@@ -58,6 +58,7 @@ void tcp_update_rto_timer(struct tcp_conn *c, uint64_t now, bool restart)
         /* RFC 6298 5.1 and 5.3, and the persist timer likewise */
         c->rto_at = now + backed_off_rto(c);
     }
+    tcp_tlp_arm(c, now, restart);
 }
 
 static void connection_timed_out(struct tcp_conn *c)
@@ -141,8 +142,13 @@ static void rto_expired(struct tcp_conn *c, uint64_t now)
     c->recover = c->snd_max - 1;
     /* RFC 6298 5.5 and 5.6 */
     c->backoff++;
-    /* Go back N: resend from SND.UNA as the window reopens. */
-    c->snd_nxt = c->snd_una;
+    /* With SACK and a window open, RFC 6675 5.1: what the scoreboard
+     * does not hold is resent (tcp_sack_on_rto). Else go back N: resend
+     * from SND.UNA as the window reopens. */
+    if (c->sack_on && c->snd_wnd > 0 && tcp_sb_covers(&c->sb, c->snd_una, c->snd_max))
+        tcp_sack_on_rto(c);
+    else
+        c->snd_nxt = c->snd_una;
     tcp_output(c, now);
     /* RFC 1122 4.2.2.17: the peer shut its window (or shrank it below a
      * segment) under the data in flight, so nothing could be resent: the
@@ -203,7 +209,7 @@ void tcp_enter_time_wait(struct tcp_conn *c, uint64_t now)
     tcp_mem_release_idle(c);
     /* RFC 9293 3.10.7.4: start the time-wait timer, turn off the others */
     c->close_at = now + 2 * c->host->cfg->msl_us;
-    c->rto_at = c->keepalive_at = 0;
+    c->rto_at = c->keepalive_at = c->reo_at = c->tlp_at = 0;
     c->persist = false;
 }
 
@@ -214,6 +220,10 @@ void tcp_timer(struct tcp_conn *c, uint64_t now)
         tcp_done(c, 0);
         return;
     }
+    if (c->reo_at && now >= c->reo_at)
+        tcp_rack_reo_timeout(c, now);
+    if (c->tlp_at && now >= c->tlp_at)
+        tcp_tlp_timeout(c, now);
     if (c->rto_at && now >= c->rto_at)
         rto_expired(c, now);
     if (c->state == TCP_CLOSED)
@@ -228,7 +238,8 @@ void tcp_timer(struct tcp_conn *c, uint64_t now)
 
 uint64_t tcp_next_deadline(const struct tcp_conn *c)
 {
-    uint64_t t[] = { c->rto_at, c->delack_at, c->keepalive_at, c->close_at };
+    uint64_t t[] = { c->rto_at, c->delack_at, c->keepalive_at, c->close_at,
+                     c->reo_at, c->tlp_at };
     uint64_t next = 0;
     for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++)
         if (t[i] && (!next || t[i] < next))

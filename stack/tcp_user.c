@@ -13,6 +13,7 @@ static void init_sequence(struct tcp_conn *c, uint32_t iss)
     c->snd_nxt = c->snd_max = iss + 1;
     c->snd_sml = iss; /* no short segment sent yet */
     c->recover = iss; /* RFC 6582 3.2 step 1 */
+    c->rack.fack = iss;
     /* RFC 7323 5.4: a per-connection TSval offset; the ISN is already a
      * keyed hash, so scrambling it serves. */
     c->ts_offset = iss * 0x9e3779b9u;

@@ -41,7 +41,13 @@ static void tcp_info_of(const struct tcp_conn *c, enum tcp_state state, struct t
     uint32_t mss = c->snd_mss ? c->snd_mss : 1;
     ti->tcpi_retransmits = (uint8_t)c->backoff;
     ti->tcpi_backoff = (uint8_t)c->backoff;
-    ti->tcpi_options = (c->ts_on ? TCPI_OPT_TIMESTAMPS : 0) | (c->ws_on ? TCPI_OPT_WSCALE : 0);
+    ti->tcpi_options = (c->ts_on ? TCPI_OPT_TIMESTAMPS : 0) | (c->ws_on ? TCPI_OPT_WSCALE : 0) |
+                       (c->sack_on ? TCPI_OPT_SACK : 0);
+    /* the scoreboard's bytes, in segments as Linux counts them */
+    ti->tcpi_sacked = (c->sb.sacked + mss - 1) / mss;
+    ti->tcpi_lost = (c->sb.lost + mss - 1) / mss;
+    ti->tcpi_retrans = (c->sb.retrans + mss - 1) / mss;
+    ti->tcpi_reordering = c->reordering;
     ti->tcpi_snd_wscale = c->snd_wscale & 15;
     ti->tcpi_rcv_wscale = c->rcv_wscale & 15;
     ti->tcpi_rto = (uint32_t)c->rto_us;
@@ -269,6 +275,8 @@ static const struct figure {
     STACK(tcp.syncookies_ok), STACK(tcp.syncookies_failed),
     STACK(tcp.buffer_bytes), STACK(tcp.buffer_peak_bytes), STACK(tcp.buffer_limit_bytes),
     STACK(tcp.mem_pressure_events), STACK(tcp.ooo_pruned), STACK(tcp.mem_drops),
+    STACK(tcp.sack_recoveries), STACK(tcp.sacked_bytes), STACK(tcp.rack_lost_segs),
+    STACK(tcp.tlp_probes), STACK(tcp.tlp_recoveries),
     STACK(sockets), STACK(conns_open), STACK(time_wait),
     DAEMON(relays), DAEMON(bound), DAEMON(clients), DAEMON(fds),
     DAEMON(vm_rss_kb), DAEMON(vm_hwm_kb),
