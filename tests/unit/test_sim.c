@@ -246,16 +246,30 @@ static struct link_mem_impair impairments(uint64_t seed)
     return imp;
 }
 
-/* The congestion control of this run's stacks: CUBIC for seeds 0, 1, 4,
- * 5, ..., NewReno for 2, 3, 6, 7, ... (not by parity: odd hostile seeds
- * have slow readers). */
-static const struct tcp_cc_ops *sim_cc;
+/* The TCP of this run's stacks, by seed (not by parity: odd hostile
+ * seeds have slow readers): the congestion control is CUBIC for seeds 0,
+ * 1, 4, 5, ..., NewReno for 2, 3, 6, 7, ...; of every 16 seeds, the first
+ * 8 recover with SACK and RACK-TLP, the next 4 with SACK and RFC 6675's
+ * IsLost, the last 4 without SACK (NewReno's recovery). */
+static struct {
+    const struct tcp_cc_ops *cc;
+    bool sack, rack;
+} sim_tcp;
+
+static void sim_choose_tcp(uint64_t seed)
+{
+    sim_tcp.cc = seed % 4 < 2 ? &tcp_cc_cubic : &tcp_cc_newreno;
+    sim_tcp.sack = seed % 16 < 12;
+    sim_tcp.rack = seed % 16 < 8;
+}
 
 static void sim_tweak(struct stack_config *cfg)
 {
     cfg->tcp.msl_us = 1000000;      /* TIME-WAIT 2 s: the run ends sooner */
     cfg->tcp.syn_retries = 12;      /* 20% loss each way must not time out */
-    cfg->tcp.cc = sim_cc;
+    cfg->tcp.cc = sim_tcp.cc;
+    cfg->tcp.sack = sim_tcp.sack;
+    cfg->tcp.rack = sim_tcp.rack;
 }
 
 /* Receive buffers of 16 KiB: a reader that pauses soon shuts its window. */
@@ -314,9 +328,10 @@ static void run(uint64_t param)
     uint64_t seed = (uint32_t)param;
     bool slow_readers = f->slow_readers || (f->hostile && seed % 2);
     memset(&a, 0, sizeof a);
-    sim_cc = seed % 4 < 2 ? &tcp_cc_cubic : &tcp_cc_newreno;
-    test_context("replay: build/unit_tests %s_%03llu (%s)", f->name, (unsigned long long)seed,
-                 sim_cc->name);
+    sim_choose_tcp(seed);
+    test_context("replay: build/unit_tests %s_%03llu (%s, %s)", f->name,
+                 (unsigned long long)seed, sim_tcp.cc->name,
+                 !sim_tcp.sack ? "no SACK" : sim_tcp.rack ? "SACK, RACK-TLP" : "SACK, RFC 6675");
     struct link_mem_impair imp = impairments(seed);
     /* 5-30 % more segments, forged */
     uint64_t hr = seed ^ 0x4057;
