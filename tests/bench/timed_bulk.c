@@ -45,6 +45,24 @@ static int left_ms(double end)
     return left <= 0 ? 0 : (int)(left * 1000) + 1;
 }
 
+/* Waits until `fd` has one of `events`: 1; 0 once `end` has come; -1 on
+ * an error (said on stderr). */
+static int ready_before(int fd, short events, double end)
+{
+    int ms;
+    while ((ms = left_ms(end)) > 0) {
+        struct pollfd p = { .fd = fd, .events = events };
+        int r = poll(&p, 1, ms);
+        if (r > 0)
+            return 1;
+        if (r < 0 && errno != EINTR) {
+            perror("timed_bulk: poll");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5 && argc != 6)
@@ -75,16 +93,8 @@ int main(int argc, char **argv)
         }
         double start = now_s(), end = start + secs;
         unsigned long long total = 0;
-        int ms;
-        while ((ms = left_ms(end)) > 0) {
-            struct pollfd p = { .fd = c, .events = POLLIN };
-            int r = poll(&p, 1, ms);
-            if (r < 0 && errno != EINTR) {
-                perror("timed_bulk: poll");
-                return 1;
-            }
-            if (r <= 0)
-                continue;
+        int r;
+        while ((r = ready_before(c, POLLIN, end)) > 0) {
             ssize_t n = read(c, buf, sizeof buf);
             if (n < 0 && errno == EINTR)
                 continue;
@@ -95,6 +105,8 @@ int main(int argc, char **argv)
             }
             total += (unsigned long long)n;
         }
+        if (r < 0)
+            return 1;
         double took = now_s() - start;
         printf("%llu bytes %.3f s %.4f Gbit/s\n", total, took, (double)total * 8 / took / 1e9);
         fflush(stdout);
@@ -114,23 +126,15 @@ int main(int argc, char **argv)
         fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
         memset(buf, 'b', sizeof buf);
         double end = now_s() + secs;
-        int ms;
-        while ((ms = left_ms(end)) > 0) {
-            struct pollfd p = { .fd = s, .events = POLLOUT };
-            int r = poll(&p, 1, ms);
-            if (r < 0 && errno != EINTR) {
-                perror("timed_bulk: poll");
-                return 1;
-            }
-            if (r <= 0)
-                continue;
+        int r;
+        while ((r = ready_before(s, POLLOUT, end)) > 0) {
             ssize_t n = write(s, buf, sizeof buf);
             if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 continue;
             if (n < 0)   /* the receiver has closed: the end */
                 return errno == ECONNRESET || errno == EPIPE ? 0 : (perror("timed_bulk: write"), 1);
         }
-        return 0;
+        return r < 0;
     }
     return usage();
 }

@@ -41,3 +41,16 @@ def concurrent_clients(host, port, count, exchange):
     for t in threads:
         t.join()
     return failures
+
+
+def accept_one(addr, port):
+    """Listens on addr:port, prints "listening" (for the test to wait on)
+    and returns the first connection."""
+    import socket
+
+    with socket.socket() as ls:
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((addr, port))
+        ls.listen(1)
+        print("listening", flush=True)
+        return ls.accept()[0]

@@ -14,30 +14,27 @@ import errno
 import socket
 import sys
 
+from checks import accept_one
+
 mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if mode == "receive":
-    with socket.socket() as ls:
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind((addr, port))
-        ls.listen(1)
-        print("listening", flush=True)
-        s, _ = ls.accept()
-        left = int(sys.argv[4])
-        while left > 0:
-            chunk = s.recv(min(left, 65536))
-            if not chunk:
-                break
-            left -= len(chunk)
-        # nothing unread at the close: no reset for that, a FIN goes out
-        # and the data still coming meets a closed socket
-        s.setblocking(False)
-        try:
-            while s.recv(65536):
-                pass
-        except BlockingIOError:
+    s = accept_one(addr, port)
+    left = int(sys.argv[4])
+    while left > 0:
+        chunk = s.recv(min(left, 65536))
+        if not chunk:
+            break
+        left -= len(chunk)
+    # nothing unread at the close: no reset for that, a FIN goes out and
+    # the data still coming meets a closed socket
+    s.setblocking(False)
+    try:
+        while s.recv(65536):
             pass
-        s.close()
-        print("closed", flush=True)
+    except BlockingIOError:
+        pass
+    s.close()
+    print("closed", flush=True)
 else:
     s = socket.create_connection((addr, port), timeout=10)
     block = b"x" * 65536

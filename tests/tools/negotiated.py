@@ -10,16 +10,13 @@
 import socket
 import sys
 
+from checks import accept_one
+
 TCPI_OPT_SACK = 2
 
 mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if mode == "server":
-    with socket.socket() as ls:
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind((addr, port))
-        ls.listen(1)
-        print("listening", flush=True)
-        s, _ = ls.accept()
+    with accept_one(addr, port) as s:
         cc = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0")
         s.sendall(cc + b"\n")
         s.recv(1)

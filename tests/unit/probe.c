@@ -203,6 +203,12 @@ struct tcp_options probe_syn_options(bool sack_permitted, bool ts)
                                  .sack_permitted = sack_permitted, .has_ts = ts, .ts_val = 100 };
 }
 
+void peer_sack_open(struct probe *p, struct peer *c, bool ts)
+{
+    struct tcp_options opt = probe_syn_options(true, ts);
+    peer_passive_open(p, c, 80, &opt);
+}
+
 bool expect_seg(struct probe *p, struct tcp_segment *out, uint8_t flags,
                 uint32_t seq, uint32_t ack)
 {

@@ -82,6 +82,9 @@ void peer_send_range(struct probe *p, struct peer *c, uint32_t from, uint32_t to
 /* The options of a SYN of the test: MSS 1460, SACK-permitted and
  * timestamps (TSval 100) as asked. */
 struct tcp_options probe_syn_options(bool sack_permitted, bool ts);
+/* peer_passive_open to port 80 with a SYN that offers SACK, and
+ * timestamps if `ts`. */
+void peer_sack_open(struct probe *p, struct peer *c, bool ts);
 
 
 /* Receives the next segment and checks its flags, SEQ and (if ACK is

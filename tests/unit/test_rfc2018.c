@@ -88,14 +88,6 @@ TEST(rfc2018_2_sack_off_neither_offers_nor_answers)
 
 static const uint8_t payload[1460];
 
-/* A connection to a listener on port 80 whose SYN offered SACK, and
- * timestamps if `ts`. */
-static void sack_open(struct probe *p, struct peer *c, bool ts)
-{
-    struct tcp_options opt = probe_syn_options(true, ts);
-    peer_passive_open(p, c, 80, &opt);
-}
-
 /* RFC 2018 4: "If sent at all, SACK options SHOULD be included in all
  * ACKs which do not ACK the highest sequence number in the data
  * receiver's queue" and "The first SACK block ... MUST specify the
@@ -107,7 +99,7 @@ TEST(rfc2018_4_first_block_holds_the_most_recent_segment)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, false);
+    peer_sack_open(&p, &c, false);
     uint32_t b = c.snd_nxt;
     peer_send_range(&p, &c, 100, 200);
     CHECK(expect_sack(&p, NULL, b, 1, (uint32_t[]){ b + 100, b + 200 }));
@@ -135,7 +127,7 @@ TEST(rfc2018_4_further_blocks_repeat_the_most_recently_reported)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, false);
+    peer_sack_open(&p, &c, false);
     uint32_t b = c.snd_nxt;
     peer_send_range(&p, &c, 100, 200);
     peer_send_range(&p, &c, 500, 600);
@@ -157,7 +149,7 @@ static void five_blocks(bool ts)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, ts);
+    peer_sack_open(&p, &c, ts);
     CHECK_EQ(c.ts, ts);
     uint32_t b = c.snd_nxt;
     for (uint32_t i = 1; i <= 4; i++) {
@@ -198,7 +190,7 @@ TEST(rfc2018_4_no_block_at_or_below_rcv_nxt)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, true);
+    peer_sack_open(&p, &c, true);
     uint32_t b = c.snd_nxt;
     peer_send_range(&p, &c, 400, 500);
     peer_send_range(&p, &c, 200, 300);
@@ -218,7 +210,7 @@ TEST(rfc2018_4_sack_blocks_on_data_segments_within_the_mss)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, false);
+    peer_sack_open(&p, &c, false);
     uint32_t b = c.snd_nxt;
     peer_send_range(&p, &c, 100, 200);
     CHECK_EQ(probe_drain(&p), 1);
@@ -246,7 +238,7 @@ TEST(rfc2018_4_as_many_distinct_blocks_as_possible)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, false);
+    peer_sack_open(&p, &c, false);
     uint32_t b = c.snd_nxt;
     peer_send_range(&p, &c, 1000, 1100);
     peer_send_range(&p, &c, 1200, 1300);
@@ -272,7 +264,7 @@ TEST(rfc2018_4_blocks_always_report_held_data_as_many_as_fit)
         struct probe p;
         probe_init(&p, NULL);
         struct peer c;
-        sack_open(&p, &c, ts);
+        peer_sack_open(&p, &c, ts);
         const struct tcp_conn *k = stack_sock_conn(p.stack, c.sock);
         uint32_t b = c.snd_nxt;
         uint64_t seed = 7 + (uint64_t)ts;

@@ -7,14 +7,6 @@
 #include "probe.h"
 #include "test.h"
 
-/* A connection to a listener on port 80 whose SYN offered SACK, and
- * timestamps if `ts`. */
-static void sack_open(struct probe *p, struct peer *c, bool ts)
-{
-    struct tcp_options opt = probe_syn_options(true, ts);
-    peer_passive_open(p, c, 80, &opt);
-}
-
 /* An example's segment [from, to) ("from-(to-1)" in the RFC's tables) of
  * a stream whose first octet the example numbers `first`. */
 struct example {
@@ -56,7 +48,7 @@ TEST(rfc2883_4_1_1_dsack_for_a_duplicate_below_rcv_nxt)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, false);
+    peer_sack_open(&p, &c, false);
     struct example e = { &p, &c, 3000 };
     example_send(&e, 3000, 3500);
     example_send(&e, 3500, 4000);
@@ -77,7 +69,7 @@ TEST(rfc2883_4_1_2_dsack_then_the_out_of_order_blocks)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, true);
+    peer_sack_open(&p, &c, true);
     struct example e = { &p, &c, 3000 };
     example_send(&e, 3000, 3500);
     example_send(&e, 3500, 4000);
@@ -101,7 +93,7 @@ TEST(rfc2883_4_1_3_dsack_then_the_containing_block)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, false);
+    peer_sack_open(&p, &c, false);
     struct example e = { &p, &c, 3500 };
     example_send(&e, 3500, 4000);
     probe_advance(&p, 100 * MSEC);
@@ -130,7 +122,7 @@ TEST(rfc2883_4_2_1_dsack_for_a_single_duplicate_subsegment)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, false);
+    peer_sack_open(&p, &c, false);
     struct example e = { &p, &c, 500 };
     example_send(&e, 500, 1000);
     probe_advance(&p, 100 * MSEC);
@@ -153,7 +145,7 @@ TEST(rfc2883_4_2_2_the_first_of_two_duplicate_subsegments_below_the_ack)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, true);
+    peer_sack_open(&p, &c, true);
     struct example e = { &p, &c, 500 };
     example_send(&e, 500, 1000);
     probe_advance(&p, 100 * MSEC);
@@ -177,7 +169,7 @@ TEST(rfc2883_4_2_3_the_first_of_two_duplicate_subsegments_above_the_ack)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, false);
+    peer_sack_open(&p, &c, false);
     struct example e = { &p, &c, 500 };
     example_send(&e, 500, 1000);
     probe_advance(&p, 100 * MSEC);
@@ -202,7 +194,7 @@ TEST(rfc2883_4_a_partial_duplicate_is_acked_at_once)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, false);
+    peer_sack_open(&p, &c, false);
     struct example e = { &p, &c, 0 };
     example_send(&e, 0, 1000);
     probe_advance(&p, 100 * MSEC);
@@ -221,7 +213,7 @@ TEST(rfc2883_4_3_dsack_for_a_duplicate_paws_drops)
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
-    sack_open(&p, &c, true);
+    peer_sack_open(&p, &c, true);
     struct example e = { &p, &c, 3000 };
     example_send(&e, 3000, 3500);
     example_send(&e, 3500, 4000);

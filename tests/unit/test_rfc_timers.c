@@ -440,16 +440,22 @@ TEST(rfc1122_4_2_3_4_data_sent_by_the_override_timer_is_retransmitted)
     probe_free(&p);
 }
 
+/* Keepalive on: probes after 10 s idle, every 2 s, 3 of them. */
+static void keepalive_10_2_3(struct probe *p, struct peer *c)
+{
+    CHECK_EQ(stack_setopt(p->stack, c->sock, STACK_OPT_KEEPIDLE, 10, p->now), 0);
+    CHECK_EQ(stack_setopt(p->stack, c->sock, STACK_OPT_KEEPINTVL, 2, p->now), 0);
+    CHECK_EQ(stack_setopt(p->stack, c->sock, STACK_OPT_KEEPCNT, 3, p->now), 0);
+    CHECK_EQ(stack_setopt(p->stack, c->sock, STACK_OPT_KEEPALIVE, 1, p->now), 0);
+}
+
 TEST(rfc1122_4_2_3_6_keepalive_probes_idle_connection_then_times_out)
 {
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
-    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPIDLE, 10, p.now), 0);
-    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPINTVL, 2, p.now), 0);
-    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPCNT, 3, p.now), 0);
-    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPALIVE, 1, p.now), 0);
+    keepalive_10_2_3(&p, &c);
     probe_advance(&p, 10 * SEC - 1);
     CHECK(probe_silent(&p));
     probe_advance(&p, 1);
@@ -479,10 +485,7 @@ TEST(rfc1122_4_2_3_6_keepalive_not_reset_by_segments_that_only_earn_a_challenge_
     probe_init(&p, NULL);
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
-    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPIDLE, 10, p.now), 0);
-    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPINTVL, 2, p.now), 0);
-    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPCNT, 3, p.now), 0);
-    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_KEEPALIVE, 1, p.now), 0);
+    keepalive_10_2_3(&p, &c);
     probe_advance(&p, 10 * SEC);
     CHECK(expect_seg(&p, NULL, A, c.rcv_nxt - 1, c.snd_nxt));
     for (int i = 0; i < 6; i++) {            /* the peer is gone; a forger is not */
