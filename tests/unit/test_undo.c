@@ -32,13 +32,15 @@ static void rack_off(struct stack_config *cfg)
     cfg->tcp.rack = false;
 }
 
-/* A connection with SACK (and timestamps if `ts`) running NewReno, whose
- * halving the figures assume; NSEG segments sent, then a millisecond. */
-static void open_and_send(struct probe *p, struct peer *c, struct flight *f, bool ts,
-                          void (*tweak)(struct stack_config *cfg))
+/* A connection with SACK if `sack`, and timestamps if `ts`, running
+ * NewReno, whose halving the figures assume; NSEG segments sent, then a
+ * millisecond. */
+static void open_and_send(struct probe *p, struct peer *c, struct flight *f, bool sack,
+                          bool ts, void (*tweak)(struct stack_config *cfg))
 {
     probe_init(p, tweak);
-    peer_sack_open(p, c, ts);
+    struct tcp_options opt = probe_syn_options(sack, ts);
+    peer_passive_open(p, c, 80, &opt);
     stack_setopt(p->stack, c->sock, STACK_OPT_CONGESTION, TCP_CC_RENO, p->now);
     f->base = c->rcv_nxt;
     f->mss = conn(p, c)->snd_mss;
@@ -93,7 +95,7 @@ TEST(rfc3522_eifel_spurious_fast_retransmit_is_undone)
     struct probe p;
     struct peer c;
     struct flight f;
-    open_and_send(&p, &c, &f, true, NULL);
+    open_and_send(&p, &c, &f, true, true, NULL);
     uint32_t cwnd = conn(&p, &c)->cwnd, ssthresh = conn(&p, &c)->ssthresh;
     CHECK(fast_retransmit(&p, &c, &f) != f.tsval);
     CHECK_EQ(conn(&p, &c)->ssthresh, NSEG * f.mss / 2);
@@ -115,7 +117,7 @@ TEST(rfc3522_eifel_spurious_rto_is_undone)
     struct probe p;
     struct peer c;
     struct flight f;
-    open_and_send(&p, &c, &f, true, rack_off);
+    open_and_send(&p, &c, &f, true, true, rack_off);
     uint32_t cwnd = conn(&p, &c)->cwnd, ssthresh = conn(&p, &c)->ssthresh;
     probe_advance(&p, conn(&p, &c)->rto_us);
     CHECK(expect_seg(&p, NULL, A, f.base, c.snd_nxt));
@@ -132,6 +134,27 @@ TEST(rfc3522_eifel_spurious_rto_is_undone)
     probe_free(&p);
 }
 
+/* RFC 3522 2 without SACK: after the spurious RTO the sender goes back
+ * N no more (Linux's tcp_try_undo_loss unmarks the losses): the segments
+ * beyond the ACK are not resent. */
+TEST(rfc3522_eifel_spurious_rto_without_sack_stops_going_back_n)
+{
+    struct probe p;
+    struct peer c;
+    struct flight f;
+    open_and_send(&p, &c, &f, false, true, NULL);
+    uint32_t cwnd = conn(&p, &c)->cwnd;
+    probe_advance(&p, conn(&p, &c)->rto_us);
+    CHECK(expect_seg(&p, NULL, A, f.base, c.snd_nxt));
+    CHECK(probe_silent(&p));
+    ack_of(&p, &c, &f, NSEG / 2, f.tsval, 0, NULL);
+    CHECK(probe_silent(&p));
+    CHECK(conn(&p, &c)->cwnd >= cwnd);
+    CHECK_EQ(conn(&p, &c)->snd_nxt, conn(&p, &c)->snd_max);
+    CHECK_EQ(conn(&p, &c)->host->stats.undo_eifel, 1);
+    probe_free(&p);
+}
+
 /* RFC 3522 2: an ACK echoing the retransmission's own TSval says the
  * retransmission filled the hole: a real loss, whose reduction stays
  * (RFC 6937: cwnd = ssthresh when recovery ends). */
@@ -140,7 +163,7 @@ TEST(rfc3522_a_real_loss_is_not_undone)
     struct probe p;
     struct peer c;
     struct flight f;
-    open_and_send(&p, &c, &f, true, NULL);
+    open_and_send(&p, &c, &f, true, true, NULL);
     uint32_t rexmit_tsval = fast_retransmit(&p, &c, &f);
     ack_of(&p, &c, &f, NSEG, rexmit_tsval, 0, NULL);
     CHECK(!conn(&p, &c)->in_recovery);
@@ -160,7 +183,7 @@ TEST(rfc3708_dsack_of_every_retransmission_undoes_the_reduction)
     struct probe p;
     struct peer c;
     struct flight f;
-    open_and_send(&p, &c, &f, false, NULL);
+    open_and_send(&p, &c, &f, true, false, NULL);
     uint32_t cwnd = conn(&p, &c)->cwnd, ssthresh = conn(&p, &c)->ssthresh;
     fast_retransmit(&p, &c, &f);
     ack_of(&p, &c, &f, NSEG, 0, 0, NULL);
@@ -181,7 +204,7 @@ TEST(rfc3708_partial_dsack_does_not_undo)
     struct probe p;
     struct peer c;
     struct flight f;
-    open_and_send(&p, &c, &f, false, NULL);
+    open_and_send(&p, &c, &f, true, false, NULL);
     static const unsigned two_holes[][2] = { { 1, 2 }, { 3, NSEG } };
     ack_of(&p, &c, &f, 0, 0, 2, two_holes);
     CHECK(expect_seg(&p, NULL, A, f.base, c.snd_nxt));
