@@ -76,6 +76,10 @@ struct tcp_stats {
     /* RFC 8985: segments RACK deemed lost, tail loss probes sent, and
      * probes that repaired a loss (a cwnd reduction, 7.4). */
     uint64_t rack_lost_segs, tlp_probes, tlp_recoveries;
+    /* Reductions of cwnd undone as spurious (tcp_undo.c): shown so by
+     * timestamps (RFC 3522 Eifel; Linux's TCPFullUndo and TCPLossUndo),
+     * or by D-SACKs of every retransmission (RFC 3708; TCPDSACKUndo). */
+    uint64_t undo_eifel, undo_dsack;
 };
 
 /* RFC 8985 RACK-TLP state of a connection (tcp_rack.c). */
@@ -92,6 +96,25 @@ struct tcp_rack {
     bool tlp_out;           /* TLP.end_seq is set: a probe is outstanding */
     bool tlp_is_retrans;    /* TLP.is_retrans */
     uint32_t tlp_end_seq;   /* TLP.end_seq */
+};
+
+/* Spurious retransmission detection (tcp_undo.c): an episode begins
+ * with a reduction of cwnd (fast recovery or an RTO), which is undone if
+ * the retransmissions prove needless (Linux's undo_marker, undo_retrans,
+ * retrans_stamp). */
+struct tcp_undo {
+    bool armed;             /* the last reduction may yet be undone */
+    bool loss;              /* it was an RTO's, whose recovery goes on
+                               (Linux's Loss state) */
+    uint32_t marker;        /* SND.UNA when it began (undo_marker) */
+    uint32_t retrans;       /* bytes retransmitted since, that no D-SACK
+                               has shown needless (undo_retrans) */
+    uint32_t retrans_high;  /* one past the highest of them */
+    bool retransmitted;     /* anything was, in the episode */
+    bool stamped;           /* stamp is set: */
+    uint32_t stamp;         /* our TSval of the first retransmission since
+                               no retransmitted data was outstanding */
+    uint32_t stamp_high;    /* one past the highest octet resent since */
 };
 
 struct tcp_endpoints {
@@ -223,6 +246,7 @@ struct tcp_conn {
     bool rto_recovery;      /* an RTO sent everything not SACKed back to be
                                resent, until SND.UNA passes recover (RFC
                                6675 5.1; Linux's Loss state) */
+    struct tcp_undo undo;
 
     /* ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2). */
     bool ack_now;

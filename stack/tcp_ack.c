@@ -147,6 +147,7 @@ static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *se
     /* RFC 5681 3.2 steps 2-4; step 2: the data limited transmit sent is
      * not counted in FlightSize. */
     c->recover = c->snd_max - 1;
+    tcp_undo_begin(c, false);
     c->ssthresh = c->cc->ssthresh(c, tcp_flight(c) - c->limited_transmit_bytes);
     tcp_retransmit_first(c, now);
     c->cwnd = c->ssthresh + 3 * c->snd_mss;
@@ -218,8 +219,10 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
     uint32_t new_wnd = (uint32_t)seg->wnd << c->snd_wscale;
     bool acks_new_data = seq_gt(ack, c->snd_una);
     uint32_t delivered = c->sack_on ? tcp_sack_update(c, seg, now) : 0;
-    if (acks_new_data)
+    if (acks_new_data) {
+        tcp_undo_on_ack(c, seg);
         new_ack(c, seg, now);
+    }
     else if (ack == c->snd_una)
         maybe_duplicate_ack(c, seg, new_wnd, now);
     if (c->sack_on)

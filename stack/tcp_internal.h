@@ -164,6 +164,18 @@ void tcp_tlp_timeout(struct tcp_conn *c, uint64_t now);
 void tcp_tlp_ack(struct tcp_conn *c, const struct tcp_segment *seg, bool dsack,
                  uint32_t dsack_end);
 
+/* tcp_undo.c: spurious retransmissions (RFC 3522, RFC 3708). */
+/* A reduction of cwnd begins (fast recovery, or an RTO if `rto`), before
+ * the algorithm's ssthresh: an episode that may be undone. */
+void tcp_undo_begin(struct tcp_conn *c, bool rto);
+/* Data [seq, end) was sent again at `now`. */
+void tcp_undo_retransmitted(struct tcp_conn *c, uint32_t seq, uint32_t end, uint64_t now);
+/* The D-SACK block [left, right) arrived (before the ACK's SND.UNA
+ * moves). */
+void tcp_undo_dsack(struct tcp_conn *c, uint32_t left, uint32_t right);
+/* An ACK of new data, before SND.UNA moves and recovery goes on. */
+void tcp_undo_on_ack(struct tcp_conn *c, const struct tcp_segment *seg);
+
 /* tcp_timer.c */
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_us);
 /* (Re)arms or stops the retransmission / persist timer after output or

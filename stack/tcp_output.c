@@ -198,6 +198,7 @@ static bool send_from_snd_nxt(struct tcp_conn *c, enum send_mode mode, uint64_t 
         c->limited_transmit_bytes += cong_flight + len - max_u32(cong_flight, c->cwnd);
     if (retransmission) {
         c->host->stats.retrans_segs++;
+        tcp_undo_retransmitted(c, c->snd_nxt, c->snd_nxt + len + (fin ? 1 : 0), now);
     } else if (!c->rtt_timing) {
         /* RFC 6298 3 (Karn): time only segments sent for the first time. */
         c->rtt_timing = true;
@@ -352,6 +353,7 @@ uint32_t tcp_retransmit_at(struct tcp_conn *c, uint32_t seq, uint32_t end, uint6
         return 0;
     tcp_note_retransmit(c, now);
     c->host->stats.retrans_segs++;
+    tcp_undo_retransmitted(c, seq, seq + len + (fin ? 1 : 0), now);
     emit(c, seq, TCP_ACK | (fin ? TCP_FIN : 0), len, now);
     note_sent(c, seq, len + (fin ? 1 : 0), now);
     return len + (fin ? 1 : 0);

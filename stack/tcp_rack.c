@@ -205,4 +205,6 @@ void tcp_tlp_ack(struct tcp_conn *c, const struct tcp_segment *seg, bool dsack,
     c->host->stats.tlp_recoveries++;
     c->ssthresh = c->cc->ssthresh(c, tcp_flight(c));
     c->cwnd = c->ssthresh;
+    /* not undoable (as Linux), and what undo would restore is gone */
+    c->undo.armed = false;
 }

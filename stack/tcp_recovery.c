@@ -81,6 +81,8 @@ uint32_t tcp_sack_update(struct tcp_conn *c, const struct tcp_segment *seg, uint
                              seg->opt.sack[i].right, delivered, &d);
     c->host->stats.sacked_bytes += newly;
     bool dsack = first_block_is_dsack(seg, blocks);
+    if (dsack)
+        tcp_undo_dsack(c, seg->opt.sack[0].left, seg->opt.sack[0].right);
     if (tcp_rack_on(c)) {
         tcp_rack_dsack(c, dsack);
         tcp_tlp_ack(c, seg, dsack, seg->opt.sack[0].right);
@@ -153,6 +155,7 @@ static void enter_recovery(struct tcp_conn *c, uint64_t now)
     c->host->stats.sack_recoveries++;
     /* (1) RecoveryPoint = HighData */
     c->recover = c->snd_max - 1;
+    tcp_undo_begin(c, false);
     /* (2) ssthresh = cwnd = FlightSize / 2 (by the algorithm; RFC 5681
      * 3.2 step 2: without what limited transmit sent) */
     c->ssthresh = c->cc->ssthresh(c, tcp_flight(c) - min_u32(c->limited_transmit_bytes,

@@ -222,6 +222,15 @@ void tcp_sb_mark_all_lost(struct tcp_scoreboard *sb)
     }
 }
 
+void tcp_sb_unmark_lost(struct tcp_scoreboard *sb)
+{
+    for (uint32_t i = 0; i < sb->count; i++) {
+        struct tcp_sent *r = &sb->rec[i];
+        if (r->flags & TCP_SENT_LOST)
+            tcp_sb_set_flags(sb, r, r->flags & ~TCP_SENT_LOST);
+    }
+}
+
 void tcp_sb_forget_sacks(struct tcp_scoreboard *sb)
 {
     for (uint32_t i = 0; i < sb->count; i++) {

@@ -73,6 +73,8 @@ unsigned tcp_sb_mark_lost_dupthresh(struct tcp_scoreboard *sb, uint32_t smss);
 void tcp_sb_mark_all_lost(struct tcp_scoreboard *sb);
 /* Sets a record's flags, keeping the byte counts. */
 void tcp_sb_set_flags(struct tcp_scoreboard *sb, struct tcp_sent *r, uint8_t flags);
+/* Marks nothing lost: the reduction was spurious (tcp_undo.c). */
+void tcp_sb_unmark_lost(struct tcp_scoreboard *sb);
 /* Forgets every SACK: the receiver dropped data it had SACKed (RFC 2018 8
  * reneging). */
 void tcp_sb_forget_sacks(struct tcp_scoreboard *sb);

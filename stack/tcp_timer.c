@@ -132,8 +132,10 @@ static void rto_expired(struct tcp_conn *c, uint64_t now)
     }
     /* RFC 5681 3.1: the first timeout of a series sets ssthresh (eq. 4),
      * and cwnd falls to the loss window, one segment. */
-    if (c->backoff == 0)
+    if (c->backoff == 0) {
+        tcp_undo_begin(c, true);
         c->ssthresh = c->cc->ssthresh(c, tcp_flight(c));
+    }
     c->cwnd = c->snd_mss;
     c->cc->on_timeout(c);
     c->in_recovery = false;
