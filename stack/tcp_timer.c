@@ -134,7 +134,10 @@ static void rto_expired(struct tcp_conn *c, uint64_t now)
      * and cwnd falls to the loss window, one segment. */
     if (c->backoff == 0) {
         tcp_undo_begin(c, true);
-        c->ssthresh = c->cc->ssthresh(c, tcp_flight(c));
+        /* ...unless it comes in fast recovery, whose reduction answered
+         * the same loss: as Linux (tcp_enter_loss), ssthresh stays. */
+        if (!c->in_recovery)
+            c->ssthresh = c->cc->ssthresh(c, tcp_flight(c));
     }
     c->cwnd = c->snd_mss;
     c->cc->on_timeout(c);

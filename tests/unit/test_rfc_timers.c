@@ -125,6 +125,32 @@ TEST(rfc5681_3_2_three_duplicate_acks_trigger_fast_retransmit)
     probe_free(&p);
 }
 
+/* A timeout during fast recovery is the same loss, already answered with
+ * a reduction: as Linux (tcp_enter_loss sets ssthresh only outside
+ * Recovery), ssthresh stays the recovery's, or the one loss would cut it
+ * twice, from a FlightSize that recovery had inflated. */
+TEST(rfc5681_3_1_a_timeout_in_fast_recovery_keeps_its_ssthresh)
+{
+    struct probe p;
+    probe_init(&p, newreno);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_send(p.stack, c.sock, data, 20 * 1460, p.now);
+    CHECK_EQ(probe_drain(&p), 10);          /* the initial window */
+    for (int i = 0; i < 3; i++)
+        peer_send_ack(&p, &c, 65535);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    CHECK(tc->in_recovery);
+    CHECK_EQ(tc->ssthresh, 10 * 1460 / 2);
+    for (int i = 0; i < 6; i++)             /* each inflates cwnd: from the 3rd, new data */
+        peer_send_ack(&p, &c, 65535);
+    CHECK_EQ(probe_drain(&p), 1 + 4);       /* the retransmission, 4 new */
+    probe_advance(&p, 1 * SEC);             /* the RTO */
+    CHECK_EQ(tc->cwnd, 1460);               /* it fired */
+    CHECK_EQ(tc->ssthresh, 10 * 1460 / 2);
+    probe_free(&p);
+}
+
 /* A segment shorter than the MSS (the peer's window cut it) is resent as
  * it was: the data after it was never sent, lies beyond the window, and
  * its ACK would be beyond SND.MAX, which the sender drops (RFC 9293
