@@ -123,6 +123,9 @@ struct tcp_undo {
 struct tcp_rate {
     uint64_t delivered;     /* C.delivered: acknowledged cumulatively or by
                                SACK, each once; our SYN too, as Linux */
+    uint32_t delivered_segs; /* the same in segments (TCP_INFO's
+                               tcpi_delivered): a piece delivered counts
+                               as the full-sized segments it could hold */
     uint64_t delivered_us;  /* C.delivered_time: when it last grew */
     uint64_t first_tx_us;   /* C.first_sent_time: the send time of the
                                newest segment delivered */
@@ -266,7 +269,8 @@ struct tcp_conn {
                                  (RFC 6675's RecoveryPoint) */
     union tcp_cc_state cc_state;  /* the algorithm's own */
 
-    /* RFC 6675 SACK-based loss recovery (tcp_recovery.c), when sack_on. */
+    /* RFC 6675 SACK-based loss recovery (tcp_recovery.c), when sack_on;
+     * the scoreboard is kept without SACK too, for the delivery rate. */
     struct tcp_scoreboard sb;
     uint32_t high_rxt;      /* RFC 6675 HighRxt, as one past the octet */
     uint32_t rescue_rxt;    /* RFC 6675 RescueRxt, likewise */

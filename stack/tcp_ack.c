@@ -20,6 +20,7 @@ static void syn_acked(struct tcp_conn *c, uint64_t now)
     c->rtt_timing = false;
     c->snd_una = c->iss + 1;
     c->rate.delivered++;        /* the SYN is delivered, as Linux counts it */
+    c->rate.delivered_segs++;
 }
 
 void tcp_ack_syn_sent(struct tcp_conn *c, uint64_t now)

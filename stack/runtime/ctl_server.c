@@ -73,9 +73,8 @@ static void tcp_info_of(const struct tcp_conn *c, enum tcp_state state, struct t
     ti->tcpi_data_segs_in = cs->data_segs_in;
     ti->tcpi_dsack_dups = cs->dsack_dups;
     ti->tcpi_reord_seen = cs->reord_seen;
-    /* delivery rate estimation (tcp_rate.c): bytes counted, reported in
-     * segments as Linux counts them */
-    ti->tcpi_delivered = (uint32_t)((c->rate.delivered + mss - 1) / mss);
+    /* delivery rate estimation (tcp_rate.c) */
+    ti->tcpi_delivered = c->rate.delivered_segs;
     ti->tcpi_delivery_rate = tcp_delivery_rate(c);
     ti->tcpi_delivery_rate_app_limited = c->rate.sample_app_limited;
     ti->tcpi_min_rtt = (uint32_t)c->rate.min_rtt_us;

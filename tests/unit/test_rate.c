@@ -30,9 +30,10 @@ static void rack_off(struct stack_config *cfg)
     cfg->tcp.rack = false;
 }
 
-static void open_flow(struct probe *p, struct peer *c, struct flow *f, bool sack)
+static void open_flow_with(struct probe *p, struct peer *c, struct flow *f, bool sack,
+                           void (*tweak)(struct stack_config *cfg))
 {
-    probe_init(p, rack_off);
+    probe_init(p, tweak);
     if (sack) {
         peer_sack_open(p, c, false);
     } else {
@@ -40,6 +41,11 @@ static void open_flow(struct probe *p, struct peer *c, struct flow *f, bool sack
     }
     f->base = c->rcv_nxt;
     f->mss = conn(p, c)->snd_mss;
+}
+
+static void open_flow(struct probe *p, struct peer *c, struct flow *f, bool sack)
+{
+    open_flow_with(p, c, f, sack, rack_off);
 }
 
 /* The stack writes `segs` full segments; returns how many segments it
@@ -247,6 +253,7 @@ TEST(tcp_info_counts_per_connection)
     CHECK_EQ(cs->data_segs_in, 1);
     CHECK_EQ(cs->segs_in, 5);   /* SYN, ACK, two ACKs, data with FIN */
     CHECK_EQ(conn(&p, &c)->rate.delivered, 1 + 3 * f.mss);
+    CHECK_EQ(conn(&p, &c)->rate.delivered_segs, 1 + 3);
     CHECK_EQ(conn(&p, &c)->rate.min_rtt_us, 10 * MSEC);
 
     const struct tcp_conn_stats *ds = &conn(&p, &d)->stats;
@@ -255,23 +262,30 @@ TEST(tcp_info_counts_per_connection)
     CHECK_EQ(ds->bytes_acked, 1 + 500);
     CHECK_EQ(ds->data_segs_out, 1);
     CHECK_EQ(ds->bytes_received, 0);
+    CHECK_EQ(conn(&p, &d)->rate.delivered_segs, 1 + 1);
     CHECK_EQ(conn(&p, &d)->host->stats.retrans_segs, 1);   /* the stack's */
     probe_free(&p);
 }
 
-/* TCP_INFO's tcpi_dsack_dups: the segments D-SACK blocks reported
- * received twice (RFC 2883; Linux's tcp_dsack_seen). */
-TEST(tcp_info_counts_dsack_duplicates)
+/* TCP_INFO's tcpi_dsack_dups and tcpi_reord_seen: the segments D-SACK
+ * blocks reported received twice (RFC 2883; Linux's tcp_dsack_seen), and
+ * the ACKs that showed segments delivered out of order (RACK, RFC 8985
+ * 6.2 step 3). Segments 2-3 are SACKed, then 0-1 arrive: reordering,
+ * once; then a D-SACK of two segments. */
+TEST(tcp_info_counts_dsack_duplicates_and_reordering)
 {
     struct probe p;
     struct peer c;
     struct flow f;
-    open_flow(&p, &c, &f, true);
-    CHECK_EQ(write_segs(&p, &c, &f, 2), 2);
-    probe_advance(&p, 10 * MSEC);
-    ack_segs(&p, &c, &f, 2, 0, 0);
-    /* the peer reports both segments received twice */
-    ack_segs(&p, &c, &f, 2, 0, 2);
+    open_flow_with(&p, &c, &f, true, NULL);
+    CHECK_EQ(write_segs(&p, &c, &f, 4), 4);
+    probe_advance(&p, 1 * MSEC);
+    ack_segs(&p, &c, &f, 0, 2, 4);
+    CHECK_EQ(conn(&p, &c)->stats.reord_seen, 0);
+    ack_segs(&p, &c, &f, 4, 0, 0);
+    CHECK_EQ(conn(&p, &c)->stats.reord_seen, 1);
+    CHECK_EQ(conn(&p, &c)->stats.total_retrans, 0);
+    ack_segs(&p, &c, &f, 4, 0, 2);
     CHECK_EQ(conn(&p, &c)->stats.dsack_dups, 2);
     probe_free(&p);
 }
