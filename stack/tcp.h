@@ -117,6 +117,44 @@ struct tcp_undo {
     uint32_t stamp_high;    /* one past the highest octet resent since */
 };
 
+/* Delivery rate estimation (tcp_rate.c; draft-cheng-iccrg-delivery-rate-
+ * estimation, Linux's tcp_rate.c), in bytes of sequence space where Linux
+ * counts segments. */
+struct tcp_rate {
+    uint64_t delivered;     /* C.delivered: acknowledged cumulatively or by
+                               SACK, each once; our SYN too, as Linux */
+    uint32_t delivered_segs; /* the same in segments (TCP_INFO's
+                               tcpi_delivered): a piece delivered counts
+                               as the full-sized segments it could hold */
+    uint64_t delivered_us;  /* C.delivered_time: when it last grew */
+    uint64_t first_tx_us;   /* C.first_sent_time: the send time of the
+                               newest segment delivered */
+    uint64_t app_limited;   /* C.app_limited: 0, or the `delivered` count
+                               until which samples are application-limited */
+    uint64_t min_rtt_us;    /* the least round trip of a segment never
+                               resent (Linux's tcp_min_rtt); 0: none yet */
+    /* The sample kept, as TCP_INFO reports it (Linux's rate_delivered,
+     * rate_interval_us, rate_app_limited) */
+    uint32_t sample_delivered;
+    uint64_t sample_interval_us;
+    bool sample_app_limited;
+};
+
+/* What TCP_INFO counts for one connection (Linux's tcp_sock counters,
+ * named after RFC 4898's). Bytes are sequence space: bytes_acked and
+ * bytes_received count a FIN, bytes_acked our SYN when we opened
+ * actively, as Linux. */
+struct tcp_conn_stats {
+    uint64_t bytes_sent;        /* data sent, retransmissions included */
+    uint64_t bytes_retrans;     /* data sent again */
+    uint64_t bytes_acked;       /* SND.UNA's advance */
+    uint64_t bytes_received;    /* RCV.NXT's advance */
+    uint32_t segs_out, segs_in, data_segs_out, data_segs_in;
+    uint32_t total_retrans;     /* segments sent again */
+    uint32_t dsack_dups;        /* segments D-SACKs reported (RFC 2883) */
+    uint32_t reord_seen;        /* ACKs that showed reordering (RACK) */
+};
+
 struct tcp_endpoints {
     uint32_t laddr, raddr;      /* host byte order */
     uint16_t lport, rport;
@@ -231,7 +269,8 @@ struct tcp_conn {
                                  (RFC 6675's RecoveryPoint) */
     union tcp_cc_state cc_state;  /* the algorithm's own */
 
-    /* RFC 6675 SACK-based loss recovery (tcp_recovery.c), when sack_on. */
+    /* RFC 6675 SACK-based loss recovery (tcp_recovery.c), when sack_on;
+     * the scoreboard is kept without SACK too, for the delivery rate. */
     struct tcp_scoreboard sb;
     uint32_t high_rxt;      /* RFC 6675 HighRxt, as one past the octet */
     uint32_t rescue_rxt;    /* RFC 6675 RescueRxt, likewise */
@@ -247,6 +286,8 @@ struct tcp_conn {
                                resent, until SND.UNA passes recover (RFC
                                6675 5.1; Linux's Loss state) */
     struct tcp_undo undo;
+    struct tcp_rate rate;
+    struct tcp_conn_stats stats;
 
     /* ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2). */
     bool ack_now;
@@ -385,6 +426,9 @@ void tcp_abort(struct tcp_conn *c, uint64_t now);
 int tcp_take_error(struct tcp_conn *c);
 /* Readiness as poll(2) bits: POLLIN, POLLOUT, POLLRDHUP, POLLHUP, POLLERR. */
 unsigned tcp_poll(const struct tcp_conn *c);
+/* The delivery rate of the sample kept, bytes per second (0: none yet;
+ * TCP_INFO's tcpi_delivery_rate). */
+uint64_t tcp_delivery_rate(const struct tcp_conn *c);
 /* Options. */
 void tcp_set_nodelay(struct tcp_conn *c, bool on, uint64_t now);
 void tcp_set_cork(struct tcp_conn *c, bool on, uint64_t now);

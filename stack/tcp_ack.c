@@ -19,10 +19,15 @@ static void syn_acked(struct tcp_conn *c, uint64_t now)
         tcp_rtt_sample(c, timed_rtt(c, now));
     c->rtt_timing = false;
     c->snd_una = c->iss + 1;
+    c->rate.delivered++;        /* the SYN is delivered, as Linux counts it */
+    c->rate.delivered_segs++;
 }
 
 void tcp_ack_syn_sent(struct tcp_conn *c, uint64_t now)
 {
+    /* Linux counts the SYN in bytes_acked only for an active open (its
+     * passive side takes SND.UNA from the handshake's ACK directly) */
+    c->stats.bytes_acked++;
     syn_acked(c, now);
     tcp_established(c, now);
 }
@@ -75,6 +80,7 @@ static void new_ack(struct tcp_conn *c, const struct tcp_segment *seg,
     uint32_t data_end = tcp_data_end(c);
     ring_consume(&c->sndbuf, seq_min(ack, data_end) - c->snd_una);
     tcp_mem_release_idle(c);
+    c->stats.bytes_acked += acked;
     c->snd_una = ack;
     if (seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;
@@ -218,7 +224,7 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
 
     uint32_t new_wnd = (uint32_t)seg->wnd << c->snd_wscale;
     bool acks_new_data = seq_gt(ack, c->snd_una);
-    uint32_t delivered = c->sack_on ? tcp_sack_update(c, seg, now) : 0;
+    uint32_t delivered = tcp_scoreboard_update(c, seg, now);
     if (acks_new_data) {
         tcp_undo_on_ack(c, seg);
         new_ack(c, seg, now);

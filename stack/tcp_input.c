@@ -103,6 +103,7 @@ static void process_fin(struct tcp_conn *c, uint64_t now)
     /* RFC 9293 3.10.7.4 eighth: advance RCV.NXT over the FIN, ACK it,
      * signal end of data to the user. */
     c->rcv_nxt++;
+    c->stats.bytes_received++;  /* as Linux, which counts the FIN */
     c->fin_received = true;
     c->ooo_fin = false;
     c->ack_now = true;
@@ -206,6 +207,7 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
         bool filled_gap = !reass_empty(&c->reass);
         uint32_t end = reass_advance(&c->reass, c->rcv_nxt + len);
         ring_commit(r, end - c->rcv_nxt);
+        c->stats.bytes_received += end - c->rcv_nxt;
         c->rcv_nxt = end;
         /* RFC 5681 4.2: ACK at once a segment that fills a gap; RFC 9293
          * 3.8.6.3: else at least every second segment, or on a timer. */
@@ -426,6 +428,12 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
 
 void tcp_input(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now)
 {
+    if (c->state != TCP_CLOSED) {
+        /* every segment that reaches the connection (Linux's tcp_segs_in) */
+        c->stats.segs_in++;
+        if (seg->len)
+            c->stats.data_segs_in++;
+    }
     switch (c->state) {
     case TCP_CLOSED:
         /* RFC 9293 3.10.7.1 */

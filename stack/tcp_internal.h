@@ -129,9 +129,10 @@ void tcp_ack_syn_sent(struct tcp_conn *c, uint64_t now);
 /* tcp_recovery.c: SACK-based loss recovery, when sack_on. */
 /* RFC 6675 SetPipe: the bytes deemed in flight. */
 uint32_t tcp_pipe(const struct tcp_conn *c);
-/* The cumulative ACK and SACK blocks of an acceptable ACK onto the
- * scoreboard, before SND.UNA moves; returns RFC 6937's DeliveredData. */
-uint32_t tcp_sack_update(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now);
+/* The cumulative ACK of an acceptable ACK, and its SACK blocks when
+ * sack_on, onto the scoreboard, before SND.UNA moves; the ACK's delivery
+ * rate sample; returns RFC 6937's DeliveredData. */
+uint32_t tcp_scoreboard_update(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now);
 /* Then, once the ACK was processed (or the RACK reordering timer
  * expired, with `delivered` one MSS as Linux): losses marked, recovery
  * entered or left, cwnd set by PRR. */
@@ -147,8 +148,9 @@ void tcp_sack_on_rto(struct tcp_conn *c);
 
 /* tcp_rack.c: RFC 8985 RACK-TLP, when sack_on and configured. */
 bool tcp_rack_on(const struct tcp_conn *c);
-/* A piece of the scoreboard newly delivered by `seg` (6.2 steps 1-3). */
-void tcp_rack_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
+/* A piece of the scoreboard newly delivered by `seg` (6.2 steps 1-3);
+ * true if it was delivered out of order (reordering seen). */
+bool tcp_rack_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
                         const struct tcp_segment *seg, uint64_t now);
 /* 6.2 step 4: the ACK did (or did not) carry a D-SACK. */
 void tcp_rack_dsack(struct tcp_conn *c, bool dsack);
@@ -163,6 +165,37 @@ void tcp_tlp_timeout(struct tcp_conn *c, uint64_t now);
 /* 7.4: an ACK, and the right edge of its D-SACK block if it has one. */
 void tcp_tlp_ack(struct tcp_conn *c, const struct tcp_segment *seg, bool dsack,
                  uint32_t dsack_end);
+
+/* tcp_rate.c: delivery rate estimation. */
+/* What one ACK delivered, for its rate sample (Linux's struct rate_sample). */
+struct tcp_rate_sample {
+    bool taken;                 /* a segment was delivered: the rest is set */
+    uint64_t xmit_us;           /* the newest one's send time */
+    uint32_t end_seq;           /* and end */
+    uint32_t prior_delivered;   /* its P.delivered */
+    uint64_t prior_us;          /* its P.delivered_time */
+    uint64_t send_us;           /* its send_elapsed */
+    bool app_limited;           /* its P.is_app_limited */
+};
+/* The delivery state to record with a segment sent at `now`. */
+void tcp_rate_sent(struct tcp_conn *c, uint64_t now, struct tcp_sent_tx *tx);
+/* A piece of the scoreboard newly acknowledged (cumulatively or by SACK). */
+void tcp_rate_delivered(struct tcp_conn *c, struct tcp_rate_sample *rs,
+                        const struct tcp_sent *piece, uint64_t now);
+/* The ACK is processed: its sample, kept if it says more than the last.
+ * None if the peer reneged on SACKed data. */
+void tcp_rate_sample_done(struct tcp_conn *c, const struct tcp_rate_sample *rs, bool reneged,
+                          uint64_t now);
+/* The user queues data: the connection is application-limited if it
+ * sent everything, cwnd not being the limit. */
+void tcp_rate_check_app_limited(struct tcp_conn *c);
+
+/* RFC 8985 6.2 RACK_sent_after(t1, seq1, t2, seq2): a transmission at t1
+ * ending at seq1 came after one at t2 ending at seq2. */
+static inline bool tcp_sent_after(uint64_t t1, uint32_t seq1, uint64_t t2, uint32_t seq2)
+{
+    return t1 > t2 || (t1 == t2 && seq_gt(seq1, seq2));
+}
 
 /* tcp_undo.c: spurious retransmissions (RFC 3522, RFC 3708). */
 /* A reduction of cwnd begins (fast recovery, or an RTO if `rto`), before

@@ -83,9 +83,12 @@ static void emit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len,
         ring_view(&c->sndbuf, seq - tcp_data_seq(c), len, payload.base,
                   payload.len);
     h->stats.segs_out++;
+    c->stats.segs_out++;
     if (len) {
         h->stats.data_segs_out++;
         h->stats.bytes_out += len;
+        c->stats.data_segs_out++;
+        c->stats.bytes_sent += len;
     }
     if (flags & TCP_RST)
         h->stats.rst_out++;
@@ -130,14 +133,23 @@ static uint32_t congestion_flight(const struct tcp_conn *c, bool retransmission)
 }
 
 /* The sequence space [seq, seq + len) was sent (again): the scoreboard
- * records it. */
+ * records it, with or without SACK, for the delivery rate (tcp_rate.c). */
 static void note_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now)
 {
-    if (!c->sack_on)
-        return;
-    tcp_sb_sent(&c->sb, seq, seq + len, now);
-    if (c->in_recovery)
+    struct tcp_sent_tx tx;
+    tcp_rate_sent(c, now, &tx);
+    tcp_sb_sent(&c->sb, seq, seq + len, now, &tx);
+    if (c->sack_on && c->in_recovery)
         c->prr_out += len;   /* RFC 6937 prr_out */
+}
+
+/* A segment goes again, with len bytes of data (Linux's total_retrans
+ * and bytes_retrans for TCP_INFO). */
+static void count_retransmission(struct tcp_conn *c, uint32_t len)
+{
+    c->host->stats.retrans_segs++;
+    c->stats.total_retrans++;
+    c->stats.bytes_retrans += len;
 }
 
 /* How a segment from SND.NXT may go: as the windows, Nagle and SWS
@@ -197,7 +209,7 @@ static bool send_from_snd_nxt(struct tcp_conn *c, enum send_mode mode, uint64_t 
     if (mode != SEND_PROBE && !retransmission && cong_flight + len > c->cwnd) /* RFC 3042 */
         c->limited_transmit_bytes += cong_flight + len - max_u32(cong_flight, c->cwnd);
     if (retransmission) {
-        c->host->stats.retrans_segs++;
+        count_retransmission(c, len);
         tcp_undo_retransmitted(c, c->snd_nxt, c->snd_nxt + len + (fin ? 1 : 0), now);
     } else if (!c->rtt_timing) {
         /* RFC 6298 3 (Karn): time only segments sent for the first time. */
@@ -352,7 +364,7 @@ uint32_t tcp_retransmit_at(struct tcp_conn *c, uint32_t seq, uint32_t end, uint6
     if (!len && !fin)
         return 0;
     tcp_note_retransmit(c, now);
-    c->host->stats.retrans_segs++;
+    count_retransmission(c, len);
     tcp_undo_retransmitted(c, seq, seq + len + (fin ? 1 : 0), now);
     emit(c, seq, TCP_ACK | (fin ? TCP_FIN : 0), len, now);
     note_sent(c, seq, len + (fin ? 1 : 0), now);

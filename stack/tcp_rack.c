@@ -15,13 +15,7 @@ bool tcp_rack_on(const struct tcp_conn *c)
     return c->sack_on && c->host->cfg->rack;
 }
 
-/* RFC 8985 6.2 RACK_sent_after(t1, seq1, t2, seq2) */
-static bool sent_after(uint64_t t1, uint32_t seq1, uint64_t t2, uint32_t seq2)
-{
-    return t1 > t2 || (t1 == t2 && seq_gt(seq1, seq2));
-}
-
-void tcp_rack_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
+bool tcp_rack_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
                         const struct tcp_segment *seg, uint64_t now)
 {
     struct tcp_rack *r = &c->rack;
@@ -33,26 +27,28 @@ void tcp_rack_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
     if (retransmitted) {
         if (c->ts_on && seg->opt.has_ts && seg->opt.ts_ecr &&
             seq_lt(seg->opt.ts_ecr, tcp_ts_now(c, piece->xmit_us)))
-            return;
+            return false;
         if (rtt < r->min_rtt_us)
-            return;
+            return false;
     }
     /* step 1 */
     if (!r->min_rtt_us || rtt < r->min_rtt_us)
         r->min_rtt_us = rtt ? rtt : 1;
     r->rtt_us = rtt;
-    if (sent_after(piece->xmit_us, piece->end, r->xmit_us, r->end_seq)) {
+    if (tcp_sent_after(piece->xmit_us, piece->end, r->xmit_us, r->end_seq)) {
         r->xmit_us = piece->xmit_us;
         r->end_seq = piece->end;
     }
     /* step 3: a segment never resent delivered below one delivered
      * before was reordered; Linux's tp->reordering keeps how far. */
-    if (!retransmitted && seq_lt(piece->end, r->fack)) {
+    bool reordered = !retransmitted && seq_lt(piece->end, r->fack);
+    if (reordered) {
         r->reordering_seen = true;
         uint32_t segs = (r->fack - piece->end + c->snd_mss - 1) / c->snd_mss + 1;
         c->reordering = min_u32(max_u32(c->reordering, segs), MAX_REORDERING);
     }
     r->fack = seq_max(r->fack, piece->end);
+    return reordered;
 }
 
 void tcp_rack_dsack(struct tcp_conn *c, bool dsack)
@@ -109,7 +105,7 @@ unsigned tcp_rack_detect_loss(struct tcp_conn *c, uint64_t now)
         struct tcp_sent *s = &sb->rec[i];
         if ((s->flags & TCP_SENT_SACKED) ||
             (s->flags & (TCP_SENT_LOST | TCP_SENT_RETRANS)) == TCP_SENT_LOST ||
-            !sent_after(r->xmit_us, r->end_seq, s->xmit_us, s->end))
+            !tcp_sent_after(r->xmit_us, r->end_seq, s->xmit_us, s->end))
             continue;
         uint64_t deadline = s->xmit_us + r->rtt_us + wnd;
         if (deadline <= now) {

@@ -1,7 +1,8 @@
 /* SACK-based loss recovery (RFC 6675) for a connection with sack_on: the
  * scoreboard (tcp_sack.h) kept from the ACKs, losses marked on it, fast
  * recovery entered and left, and what to resend (NextSeg). A peer without
- * SACK gets NewReno (RFC 6582, tcp_ack.c). */
+ * SACK gets NewReno (RFC 6582, tcp_ack.c); its scoreboard is kept from
+ * the cumulative ACKs alone, for the delivery rate (tcp_rate.c). */
 #include "tcp_internal.h"
 
 uint32_t tcp_pipe(const struct tcp_conn *c)
@@ -34,23 +35,40 @@ static bool in_window(const struct tcp_conn *c, uint32_t seq)
 static uint32_t resend(struct tcp_conn *c, uint32_t seq, uint32_t end, uint64_t now)
 {
     uint32_t sent = tcp_retransmit_at(c, seq, end, now);
-    if (!sent)
-        tcp_sb_sent(&c->sb, seq, end, now);
+    if (!sent) {
+        struct tcp_sent_tx tx;
+        tcp_rate_sent(c, now, &tx);
+        tcp_sb_sent(&c->sb, seq, end, now, &tx);
+    }
     return sent;
 }
 
-/* What the scoreboard reports delivered goes to RACK. */
+/* What the scoreboard reports delivered goes to the rate sample and to
+ * RACK. */
 struct delivery {
     struct tcp_conn *c;
     const struct tcp_segment *seg;
     uint64_t now;
+    struct tcp_rate_sample rs;
+    bool reordered;         /* RACK saw a segment delivered out of order */
 };
 
 static void delivered(void *ctx, const struct tcp_sent *piece)
 {
     struct delivery *d = ctx;
-    if (tcp_rack_on(d->c))
-        tcp_rack_delivered(d->c, piece, d->seg, d->now);
+    tcp_rate_delivered(d->c, &d->rs, piece, d->now);
+    if (tcp_rack_on(d->c) && tcp_rack_delivered(d->c, piece, d->seg, d->now))
+        d->reordered = true;
+}
+
+/* RFC 2883 D-SACK [left, right): the segments it reports received twice
+ * (Linux's tcp_dsack_seen: none if longer than any window offered). */
+static uint32_t dsack_segments(const struct tcp_conn *c, uint32_t left, uint32_t right)
+{
+    uint32_t len = right - left;
+    if (len > c->max_snd_wnd)
+        return 0;
+    return len > c->snd_mss ? (len + c->snd_mss - 1) / c->snd_mss : 1;
 }
 
 /* RFC 2883 4: the first block is a D-SACK if it lies below the
@@ -65,14 +83,15 @@ static bool first_block_is_dsack(const struct tcp_segment *seg, unsigned blocks)
             seq_le(right, seg->opt.sack[1].right));
 }
 
-uint32_t tcp_sack_update(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now)
+uint32_t tcp_scoreboard_update(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now)
 {
     struct tcp_scoreboard *sb = &c->sb;
-    struct delivery d = { c, seg, now };
+    struct delivery d = { .c = c, .seg = seg, .now = now };
     uint32_t ack = seg->ack, sacked_before = sb->sacked;
     uint32_t una = seq_gt(ack, c->snd_una) ? ack : c->snd_una;
     tcp_sb_acked(sb, una, delivered, &d);
-    unsigned blocks = seg->opt.sack_count;
+    /* SACK blocks count only once both SYNs allowed them (RFC 2018 2) */
+    unsigned blocks = c->sack_on ? seg->opt.sack_count : 0;
     if (blocks > TCP_MAX_SACK_BLOCKS)
         blocks = TCP_MAX_SACK_BLOCKS;
     uint32_t newly = 0;
@@ -81,17 +100,24 @@ uint32_t tcp_sack_update(struct tcp_conn *c, const struct tcp_segment *seg, uint
                              seg->opt.sack[i].right, delivered, &d);
     c->host->stats.sacked_bytes += newly;
     bool dsack = first_block_is_dsack(seg, blocks);
-    if (dsack)
+    if (dsack) {
+        c->stats.dsack_dups += dsack_segments(c, seg->opt.sack[0].left, seg->opt.sack[0].right);
         tcp_undo_dsack(c, seg->opt.sack[0].left, seg->opt.sack[0].right);
+    }
     if (tcp_rack_on(c)) {
         tcp_rack_dsack(c, dsack);
         tcp_tlp_ack(c, seg, dsack, seg->opt.sack[0].right);
     }
+    /* Linux's reord_seen: the ACKs that showed reordering */
+    if (d.reordered)
+        c->stats.reord_seen++;
     /* RFC 2018 8: SACKed data is kept until cumulatively acknowledged,
      * for the receiver may drop it; an ACK that stops at SACKed data
      * says it did (Linux's tcp_check_sack_reneging): resend it all. */
-    if (sb->count && (sb->rec[0].flags & TCP_SENT_SACKED))
+    bool reneged = sb->count && (sb->rec[0].flags & TCP_SENT_SACKED);
+    if (reneged)
         tcp_sb_forget_sacks(sb);
+    tcp_rate_sample_done(c, &d.rs, reneged, now);
     /* RFC 6937 DeliveredData: the change in SND.UNA plus the change in
      * the bytes SACKed. */
     return (una - c->snd_una) + (sb->sacked - sacked_before);

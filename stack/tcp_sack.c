@@ -47,8 +47,10 @@ static void merge(struct tcp_scoreboard *sb, uint32_t i)
     count(sb, a, -1);
     count(sb, b, -1);
     a->end = b->end;
-    if (b->xmit_us > a->xmit_us)
+    if (b->xmit_us > a->xmit_us) {
         a->xmit_us = b->xmit_us;
+        a->tx = b->tx;
+    }
     a->flags = (both & TCP_SENT_SACKED) | (either & (TCP_SENT_LOST | TCP_SENT_RETRANS));
     count(sb, a, 1);
     remove_at(sb, i + 1, 1);
@@ -98,27 +100,37 @@ static uint32_t map_end(const struct tcp_scoreboard *sb)
     return sb->rec[sb->count - 1].end;
 }
 
-static void append(struct tcp_scoreboard *sb, uint32_t seq, uint32_t end, uint64_t now)
+static bool same_tx(const struct tcp_sent_tx *a, const struct tcp_sent_tx *b)
+{
+    return a->delivered == b->delivered && a->delivered_age_us == b->delivered_age_us &&
+           a->first_tx_age_us == b->first_tx_age_us && a->app_limited == b->app_limited;
+}
+
+static void append(struct tcp_scoreboard *sb, uint32_t seq, uint32_t end, uint64_t now,
+                   const struct tcp_sent_tx *tx)
 {
     if (sb->count) {
         struct tcp_sent *last = &sb->rec[sb->count - 1];
         /* sent together and nothing known of it yet: one record */
-        if (last->flags == 0 && last->xmit_us == now && last->end == seq) {
+        if (last->flags == 0 && last->xmit_us == now && last->end == seq &&
+            same_tx(&last->tx, tx)) {
             last->end = end;
             return;
         }
         if (sb->count == TCP_SB_RECORDS)
             make_room(sb);
     }
-    sb->rec[sb->count++] = (struct tcp_sent){ .start = seq, .end = end, .xmit_us = now };
+    sb->rec[sb->count++] =
+        (struct tcp_sent){ .start = seq, .end = end, .xmit_us = now, .tx = *tx };
 }
 
-void tcp_sb_sent(struct tcp_scoreboard *sb, uint32_t seq, uint32_t end, uint64_t now)
+void tcp_sb_sent(struct tcp_scoreboard *sb, uint32_t seq, uint32_t end, uint64_t now,
+                 const struct tcp_sent_tx *tx)
 {
     if (!seq_lt(seq, end))
         return;
     if (sb->count == 0 || seq_ge(seq, map_end(sb))) {
-        append(sb, sb->count ? map_end(sb) : seq, end, now);
+        append(sb, sb->count ? map_end(sb) : seq, end, now, tx);
         return;
     }
     uint32_t old_end = map_end(sb);
@@ -133,10 +145,11 @@ void tcp_sb_sent(struct tcp_scoreboard *sb, uint32_t seq, uint32_t end, uint64_t
         if (seq_le(r->end, seq) || seq_ge(r->start, mid))
             continue;
         r->xmit_us = now;
+        r->tx = *tx;
         tcp_sb_set_flags(sb, r, r->flags | TCP_SENT_RETRANS);
     }
     if (seq_gt(end, old_end))
-        append(sb, old_end, end, now);
+        append(sb, old_end, end, now, tx);
 }
 
 void tcp_sb_acked(struct tcp_scoreboard *sb, uint32_t ack, tcp_sb_delivered_fn *fn,

@@ -13,7 +13,7 @@
  * time kept: RACK then deems the earlier half lost a little later, never
  * sooner), else the oldest pair, keeping SACKED only if both had it (what
  * is not known SACKed is sent again: wasteful, never wrong). Memory is
- * fixed (about 3 KiB a connection) and every operation costs at most a
+ * fixed (about 5 KiB a connection) and every operation costs at most a
  * pass over the array, whatever a peer sends: blocks outside
  * [SND.UNA, SND.MAX] are ignored, and a block only marks what lies
  * wholly inside it. */
@@ -31,9 +31,23 @@ enum {
     TCP_SENT_RETRANS = 4,   /* its last transmission was a retransmission */
 };
 
+/* The connection's delivery state when a record was last sent, for its
+ * delivery rate sample (tcp_rate.c; draft-cheng-iccrg-delivery-rate-
+ * estimation 3.2, Linux's TCP_SKB_CB(skb)->tx). The two times are kept
+ * as ages before the transmission, saturated at about 71 minutes (a
+ * sample then has too long an interval: never too high a rate), which
+ * keeps a record at 40 bytes. */
+struct tcp_sent_tx {
+    uint32_t delivered;         /* P.delivered: C.delivered, modulo 2^32 */
+    uint32_t delivered_age_us;  /* xmit time - P.delivered_time */
+    uint32_t first_tx_age_us;   /* xmit time - P.first_sent_time */
+    bool app_limited;           /* P.is_app_limited */
+};
+
 struct tcp_sent {
     uint32_t start, end;    /* sequence space [start, end), a FIN included */
     uint64_t xmit_us;       /* its last transmission (RACK's Segment.xmit_ts) */
+    struct tcp_sent_tx tx;  /* and the delivery state then */
     uint8_t flags;
 };
 
@@ -51,9 +65,11 @@ struct tcp_scoreboard {
  * (cumulatively or by SACK), before its flags change. */
 typedef void tcp_sb_delivered_fn(void *ctx, const struct tcp_sent *piece);
 
-/* [seq, end) was sent at `now`: new records past the end of the map,
- * retransmitted ones (RETRANS, new time) below it. */
-void tcp_sb_sent(struct tcp_scoreboard *sb, uint32_t seq, uint32_t end, uint64_t now);
+/* [seq, end) was sent at `now`, with the delivery state `tx`: new
+ * records past the end of the map, retransmitted ones (RETRANS, new time
+ * and state) below it. */
+void tcp_sb_sent(struct tcp_scoreboard *sb, uint32_t seq, uint32_t end, uint64_t now,
+                 const struct tcp_sent_tx *tx);
 /* SND.UNA moved to `ack`: what lies below goes. */
 void tcp_sb_acked(struct tcp_scoreboard *sb, uint32_t ack, tcp_sb_delivered_fn *fn,
                   void *ctx);

@@ -97,6 +97,7 @@ ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)
         return -EPIPE;
     if (len == 0)
         return 0;
+    tcp_rate_check_app_limited(c);
     uint32_t want = min_u32(ring_space(&c->sndbuf), len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
     uint32_t n = ring_write(&c->sndbuf, buf, min_u32(want, send_room(c, want)));
     if (n == 0)
@@ -113,6 +114,7 @@ uint32_t tcp_send_room(struct tcp_conn *c)
 
 void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now)
 {
+    tcp_rate_check_app_limited(c);
     ring_commit(&c->sndbuf, min_u32(n, ring_room(&c->sndbuf)));
     tcp_output(c, now);
 }

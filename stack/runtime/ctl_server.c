@@ -60,8 +60,25 @@ static void tcp_info_of(const struct tcp_conn *c, enum tcp_state state, struct t
     ti->tcpi_snd_cwnd = c->cwnd / mss;
     ti->tcpi_advmss = c->host->cfg->mss;
     ti->tcpi_rcv_space = c->rcvbuf.cap;
-    ti->tcpi_total_retrans = c->host->stats.retrans_segs > UINT32_MAX
-                                 ? UINT32_MAX : (uint32_t)c->host->stats.retrans_segs;
+    /* the connection's own counters, as Linux's tcp_get_info */
+    const struct tcp_conn_stats *cs = &c->stats;
+    ti->tcpi_total_retrans = cs->total_retrans;
+    ti->tcpi_bytes_acked = cs->bytes_acked;
+    ti->tcpi_bytes_received = cs->bytes_received;
+    ti->tcpi_bytes_sent = cs->bytes_sent;
+    ti->tcpi_bytes_retrans = cs->bytes_retrans;
+    ti->tcpi_segs_out = cs->segs_out;
+    ti->tcpi_segs_in = cs->segs_in;
+    ti->tcpi_data_segs_out = cs->data_segs_out;
+    ti->tcpi_data_segs_in = cs->data_segs_in;
+    ti->tcpi_dsack_dups = cs->dsack_dups;
+    ti->tcpi_reord_seen = cs->reord_seen;
+    /* delivery rate estimation (tcp_rate.c) */
+    ti->tcpi_delivered = c->rate.delivered_segs;
+    ti->tcpi_delivery_rate = tcp_delivery_rate(c);
+    ti->tcpi_delivery_rate_app_limited = c->rate.sample_app_limited;
+    ti->tcpi_min_rtt = (uint32_t)c->rate.min_rtt_us;
+    ti->tcpi_snd_wnd = c->snd_wnd;
 }
 
 static void status_of(struct daemon *d, struct rsock *r, uint64_t id, bool take,

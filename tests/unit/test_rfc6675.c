@@ -246,8 +246,9 @@ TEST(rfc6675_3_scoreboard_stays_bounded_under_a_thousand_holes)
     static struct tcp_scoreboard sb;
     tcp_sb_clear(&sb);
     uint32_t una = 0xfffff000u, max = una + 4000; /* wraps */
+    static const struct tcp_sent_tx tx;
     for (uint32_t seq = una; seq != max; seq += 4)
-        tcp_sb_sent(&sb, seq, seq + 4, seq - una);
+        tcp_sb_sent(&sb, seq, seq + 4, seq - una, &tx);
     unsigned delivered = 0;
     uint32_t sacked = 0;
     for (uint32_t seq = una + 1; seq_lt(seq, max); seq += 4)
