@@ -92,6 +92,9 @@ const char *drop_reason_name(enum drop_reason r)
         [DROP_ICMP_SHORT] = "icmp_short",
         [DROP_ICMP_CHECKSUM] = "icmp_checksum",
         [DROP_ICMP_TYPE] = "icmp_type",
+        [DROP_GSO_TYPE] = "gso_type",
+        [DROP_GSO_SIZE] = "gso_size",
+        [DROP_GSO_HEADER] = "gso_header",
     };
     return (unsigned)r < DROP_REASON_COUNT && names[r] ? names[r] : "unknown";
 }

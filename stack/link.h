@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct gso_hdr;
+
 struct link {
     /* Sends one packet. 0, or -errno (the packet is lost). */
     int (*send)(struct link *l, const uint8_t *pkt, size_t len);
@@ -14,6 +16,11 @@ struct link {
      * -errno. */
     ssize_t (*recv)(struct link *l, uint8_t *buf, size_t cap);
     uint32_t mtu;
+    /* A link with offloads (gso.h) has these too, else NULL: packets
+     * with their vnet header, super-packets of up to 64 KB among them.
+     * The stack then uses them instead of send and recv. */
+    int (*send_gso)(struct link *l, const struct gso_hdr *h, const uint8_t *pkt, size_t len);
+    ssize_t (*recv_gso)(struct link *l, uint8_t *buf, size_t cap, struct gso_hdr *h);
 };
 
 #endif

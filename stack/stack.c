@@ -8,6 +8,7 @@
 
 #include "array.h"
 #include "bytes.h"
+#include "gso.h"
 #include "stack_internal.h"
 #include "syncookie.h"
 
@@ -74,8 +75,24 @@ static void loop_drain(struct stack *s, uint64_t now)
     }
 }
 
+void stack_flush(struct stack *s)
+{
+    if (!s->gso.len)
+        return;
+    struct gso_hdr h;
+    unsigned segs = s->gso.segs;
+    size_t n = gso_finish(&s->gso, &h);
+    if (s->link->send_gso(s->link, &h, s->gso.buf, n) < 0) {
+        s->stats.link_errors++;
+        return;
+    }
+    s->stats.ip_out += segs;
+    s->stats.gso_out += segs > 1;
+}
+
 static void link_send(struct stack *s, size_t len)
 {
+    stack_flush(s);   /* what was emitted before goes first */
     bool to_us = len >= IPV4_HDR_LEN && get_be32(s->tx + 16) == s->cfg.addr;
     if ((to_us ? loop_push(s, len) : s->link->send(s->link, s->tx, len)) < 0)
         s->stats.link_errors++;
@@ -83,14 +100,38 @@ static void link_send(struct stack *s, size_t len)
         s->stats.ip_out++;
 }
 
-/* The tcp layer's output: one segment becomes one IP packet. */
+/* On a link with offloads, a segment with data joins the super-packet
+ * being built (gso.h) if it continues it, or starts the next one: the
+ * segments a connection sends in one go leave as one packet, its payload
+ * copied once and summed by no one (NEEDS_CSUM: the kernel delivers it
+ * locally without summing, or sums it with the copy it makes). */
+static bool emit_offloaded(struct stack *s, const struct tcp_endpoints *ep,
+                           const struct tcp_segment *seg, const struct tcp_payload *payload,
+                           uint16_t ip_id)
+{
+    if (!s->gso.buf || !payload || ep->raddr == s->cfg.addr)
+        return false;
+    size_t hl = tcp_build_header(s->tx, ep->laddr, ep->raddr, ip_id, seg,
+                                 tcp_payload_len(payload));
+    if (!hl)
+        return false;
+    if (gso_add(&s->gso, s->tx, hl, payload))
+        return true;
+    stack_flush(s);
+    return gso_add(&s->gso, s->tx, hl, payload);
+}
+
+/* The tcp layer's output: one segment becomes one IP packet, or part of
+ * a super-packet. */
 static void emit_segment(struct tcp_host *h, const struct tcp_endpoints *ep,
                          const struct tcp_segment *seg,
                          const struct tcp_payload *payload)
 {
     struct stack *s = (struct stack *)h;
-    size_t n = tcp_build_packet(s->tx, s->tx_cap, ep->laddr, ep->raddr,
-                                s->ip_id++, seg, payload);
+    uint16_t ip_id = s->ip_id++;
+    if (emit_offloaded(s, ep, seg, payload, ip_id))
+        return;
+    size_t n = tcp_build_packet(s->tx, s->tx_cap, ep->laddr, ep->raddr, ip_id, seg, payload);
     if (n)
         link_send(s, n);
     else
@@ -120,7 +161,9 @@ struct stack *stack_new(const struct stack_config *cfg, struct link *link)
     s->tx = malloc(s->tx_cap);
     s->rx = malloc(s->rx_cap);
     int err = 0;
-    if (cfg->random_isn_key)
+    if (link->send_gso && !(s->gso.buf = malloc(GSO_MAX_PACKET)))
+        err = -ENOMEM;
+    if (!err && cfg->random_isn_key)
         err = isn_key_random(&s->cfg.isn_key);
     if (!err && (!s->tx || !s->rx ||
                  tuple_table_init(&s->conns, offsetof(struct sock, ep) -
@@ -155,6 +198,7 @@ void stack_free(struct stack *s)
     free(s->acks);
     free(s->tx);
     free(s->rx);
+    free(s->gso.buf);
     free(s);
 }
 
@@ -540,10 +584,13 @@ static struct listener *time_wait_segment(struct stack *s, struct time_wait *tw,
     return NULL;
 }
 
-static void tcp_packet_input(struct stack *s, const struct ipv4_packet *ip, uint64_t now)
+/* csum_trusted: the link vouched for the checksum (gso.h). */
+static void tcp_packet_input(struct stack *s, const struct ipv4_packet *ip, bool csum_trusted,
+                             uint64_t now)
 {
     struct tcp_segment seg;
-    enum drop_reason r = tcp_parse(ip->payload, ip->payload_len, ip->src, ip->dst, &seg);
+    enum drop_reason r = tcp_parse_csum(ip->payload, ip->payload_len, ip->src, ip->dst,
+                                        !csum_trusted, &seg);
     s->stats.tcp_in++;
     if (r != DROP_NONE) {
         count_drop(s, r);
@@ -637,7 +684,8 @@ static void icmp_packet_input(struct stack *s, const struct ipv4_packet *ip, uin
     count_drop(s, DROP_ICMP_TYPE);
 }
 
-void stack_input(struct stack *s, const uint8_t *pkt, size_t len, uint64_t now)
+static void packet_input(struct stack *s, const uint8_t *pkt, size_t len, bool csum_trusted,
+                         uint64_t now)
 {
     struct ipv4_packet ip;
     enum drop_reason r = ipv4_parse(pkt, len, &ip);
@@ -645,11 +693,46 @@ void stack_input(struct stack *s, const uint8_t *pkt, size_t len, uint64_t now)
     if (r == DROP_NONE && ip.dst != s->cfg.addr)
         r = DROP_IP_NOT_LOCAL;
     if (r == DROP_NONE && ip.proto == IPPROTO_TCP_)
-        tcp_packet_input(s, &ip, now);
+        tcp_packet_input(s, &ip, csum_trusted, now);
     else if (r == DROP_NONE && ip.proto == IPPROTO_ICMP_)
         icmp_packet_input(s, &ip, now);
     else
         count_drop(s, r == DROP_NONE ? DROP_IP_PROTO : r);
+}
+
+void stack_input(struct stack *s, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    packet_input(s, pkt, len, false, now);
+}
+
+struct split_input {
+    struct stack *s;
+    uint64_t now;
+};
+
+static void input_segment(void *ctx, const uint8_t *seg, size_t len)
+{
+    struct split_input *in = ctx;
+    packet_input(in->s, seg, len, true, in->now);
+}
+
+/* A packet from a link with offloads: a super-packet is taken as the
+ * segments it stands for, one after the other in this batch, as Linux's
+ * GRO hands them up; a checksum the link vouched for is not summed again. */
+static void offloaded_input(struct stack *s, const struct gso_hdr *h, uint8_t *pkt, size_t len,
+                            uint64_t now)
+{
+    struct gso_plan plan;
+    enum drop_reason r = gso_inspect(h, pkt, len, &plan);
+    if (r != DROP_NONE) {
+        s->stats.ip_in++;
+        count_drop(s, r);
+    } else if (plan.seg_size) {
+        s->stats.gso_in++;
+        gso_split(pkt, &plan, false, input_segment, &(struct split_input){ s, now });
+    } else {
+        packet_input(s, pkt, len, plan.csum_trusted, now);
+    }
 }
 
 static void defer_ack(struct tcp_host *h, struct tcp_conn *c)
@@ -672,13 +755,18 @@ unsigned stack_receive(struct stack *s, uint64_t now)
     unsigned count = 0;
     s->host.defer_ack = defer_ack;
     for (;;) {
-        ssize_t n = s->link->recv(s->link, s->rx, s->rx_cap);
+        struct gso_hdr h;
+        ssize_t n = s->link->recv_gso ? s->link->recv_gso(s->link, s->rx, s->rx_cap, &h)
+                                      : s->link->recv(s->link, s->rx, s->rx_cap);
         if (n <= 0) {
             if (n < 0)
                 s->stats.link_errors++;
             break;
         }
-        stack_input(s, s->rx, (size_t)n, now);
+        if (s->link->recv_gso)
+            offloaded_input(s, &h, s->rx, (size_t)n, now);
+        else
+            stack_input(s, s->rx, (size_t)n, now);
         count++;
     }
     s->host.defer_ack = NULL;
@@ -688,6 +776,7 @@ unsigned stack_receive(struct stack *s, uint64_t now)
         sock_settle(s, k);
     }
     tcp_mem_wake_writers(&s->host, wake_writer);
+    stack_flush(s);
     return count;
 }
 
@@ -724,6 +813,7 @@ void stack_timers(struct stack *s, uint64_t now)
         sock_settle(s, k);
     }
     tcp_mem_wake_writers(&s->host, wake_writer);
+    stack_flush(s);
 }
 
 uint64_t stack_next_deadline(const struct stack *s)

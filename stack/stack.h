@@ -35,6 +35,8 @@ void stack_config_default(struct stack_config *cfg);
 
 struct stack_stats {
     uint64_t ip_in, ip_out, tcp_in, icmp_in, icmp_out, link_errors;
+    uint64_t gso_in, gso_out;    /* super-packets (gso.h); ip_in and ip_out
+                                    count their segments */
     uint64_t drops[DROP_REASON_COUNT];
     struct tcp_stats tcp;        /* a copy of the host's counters */
     uint64_t sockets;            /* sockets now: the user's, and connections
@@ -59,6 +61,10 @@ void stack_input(struct stack *s, const uint8_t *pkt, size_t len,
 /* Reads packets from the link until none is ready and processes them;
  * returns how many. */
 unsigned stack_receive(struct stack *s, uint64_t now);
+/* On a link with offloads (link.h), sends the super-packet being built
+ * from the segments emitted so far: a caller of the socket calls flushes
+ * before it sleeps (stack_receive and stack_timers flush themselves). */
+void stack_flush(struct stack *s);
 /* Fires every timer due at `now`, frees connections that are done. */
 void stack_timers(struct stack *s, uint64_t now);
 /* The earliest timer deadline of any connection, 0 if none. */

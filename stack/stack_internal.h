@@ -4,6 +4,7 @@
 #ifndef TUNTCP_STACK_INTERNAL_H
 #define TUNTCP_STACK_INTERNAL_H
 
+#include "gso.h"
 #include "hlist.h"
 #include "stack.h"
 
@@ -134,6 +135,9 @@ struct stack {
     size_t tx_cap;
     uint8_t *rx;             /* one incoming packet */
     size_t rx_cap;
+    /* On a link with offloads: the super-packet being built (gso.h),
+     * sent by stack_flush. */
+    struct gso_builder gso;
 
     /* Connections owing an ACK at the end of the packets being received
      * (tcp_host.defer_ack); room for every socket is reserved as for the

@@ -70,8 +70,8 @@ static enum drop_reason parse_options(const uint8_t *p, size_t n, struct tcp_opt
     return DROP_NONE;
 }
 
-enum drop_reason tcp_parse(const uint8_t *buf, size_t len, uint32_t src,
-                           uint32_t dst, struct tcp_segment *out)
+enum drop_reason tcp_parse_csum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+                                bool verify_csum, struct tcp_segment *out)
 {
     if (len < TCP_HDR_LEN)
         return DROP_TCP_SHORT;
@@ -79,7 +79,7 @@ enum drop_reason tcp_parse(const uint8_t *buf, size_t len, uint32_t src,
     if (hl < TCP_HDR_LEN || hl > len)
         return DROP_TCP_DATAOFF;
     uint32_t sum = csum_pseudo(src, dst, IPPROTO_TCP_, (uint16_t)len);
-    if (csum_fold(csum_partial(buf, len, sum)) != 0)
+    if (verify_csum && csum_fold(csum_partial(buf, len, sum)) != 0)
         return DROP_TCP_CHECKSUM;
     uint8_t flags = buf[13];
     /* A SYN that also opens and closes or resets is no real segment */
@@ -185,20 +185,16 @@ unsigned tcp_sack_blocks_fit(const struct tcp_options *opt, size_t room)
     return sack_blocks_in(room < space ? room : space);
 }
 
-size_t tcp_build_packet(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
-                        uint16_t ip_id, const struct tcp_segment *seg,
-                        const struct tcp_payload *payload)
+size_t tcp_build_header(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t ip_id,
+                        const struct tcp_segment *seg, size_t payload_len)
 {
-    /* the options encoded once, here, and their length taken from that */
-    uint8_t opts[TCP_MAX_OPT_LEN];
-    size_t olen = (size_t)(write_options(opts, &seg->opt) - opts);
-    size_t hl = TCP_HDR_LEN + olen;
-    size_t seg_len = hl + tcp_payload_len(payload);
-    if (IPV4_HDR_LEN + seg_len > cap || IPV4_HDR_LEN + seg_len > 65535)
-        return 0;
-    ipv4_build_header(buf, src, dst, IPPROTO_TCP_, ip_id, (uint16_t)seg_len, seg->ip_tos,
-                      seg->ip_ttl);
     uint8_t *t = buf + IPV4_HDR_LEN;
+    /* the options encoded once, in place, and their length taken from that */
+    size_t hl = (size_t)(write_options(t + TCP_HDR_LEN, &seg->opt) - t);
+    if (IPV4_HDR_LEN + hl + payload_len > 65535)
+        return 0;
+    ipv4_build_header(buf, src, dst, IPPROTO_TCP_, ip_id, (uint16_t)(hl + payload_len),
+                      seg->ip_tos, seg->ip_ttl);
     put_be16(t, seg->sport);
     put_be16(t + 2, seg->dport);
     put_be32(t + 4, seg->seq);
@@ -208,8 +204,22 @@ size_t tcp_build_packet(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
     put_be16(t + 14, seg->wnd);
     put_be16(t + 16, 0);
     put_be16(t + 18, seg->urp);
-    memcpy(t + TCP_HDR_LEN, opts, olen);
-    uint32_t sum = csum_pseudo(src, dst, IPPROTO_TCP_, (uint16_t)seg_len);
+    return IPV4_HDR_LEN + hl;
+}
+
+size_t tcp_build_packet(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
+                        uint16_t ip_id, const struct tcp_segment *seg,
+                        const struct tcp_payload *payload)
+{
+    size_t payload_len = tcp_payload_len(payload);
+    if (IPV4_HDR_LEN + TCP_HDR_LEN + tcp_options_len(&seg->opt) + payload_len > cap)
+        return 0;
+    size_t all_hl = tcp_build_header(buf, src, dst, ip_id, seg, payload_len);
+    if (!all_hl)
+        return 0;
+    uint8_t *t = buf + IPV4_HDR_LEN;
+    size_t hl = all_hl - IPV4_HDR_LEN;
+    uint32_t sum = csum_pseudo(src, dst, IPPROTO_TCP_, (uint16_t)(hl + payload_len));
     sum = csum_partial(t, hl, sum);
     /* The header is whole words, so a piece starts at an odd offset
      * exactly when the pieces before it add up to an odd length. */
@@ -222,5 +232,5 @@ size_t tcp_build_packet(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
         }
     }
     put_be16(t + 16, csum_fold(sum));
-    return IPV4_HDR_LEN + seg_len;
+    return all_hl + payload_len;
 }

@@ -32,6 +32,9 @@ enum drop_reason {
     DROP_ICMP_SHORT,
     DROP_ICMP_CHECKSUM,
     DROP_ICMP_TYPE,       /* a type the stack does not handle */
+    DROP_GSO_TYPE,        /* a super-packet (gso.h) that is not IPv4 TCP */
+    DROP_GSO_SIZE,        /* a super-packet with gso_size 0 or no payload */
+    DROP_GSO_HEADER,      /* its headers or hdr_len run past it, or SYN/RST */
     DROP_REASON_COUNT
 };
 const char *drop_reason_name(enum drop_reason r);
@@ -107,11 +110,18 @@ struct tcp_segment {
     uint8_t ip_tos, ip_ttl;      /* sent: the IP header's (TTL 0: the default) */
 };
 
-/* Parses a TCP segment carried in IPv4 from src to dst; verifies the
- * checksum over the pseudo-header. Unknown options are skipped by their
- * length; an option that overruns the header is DROP_TCP_OPTIONS. */
-enum drop_reason tcp_parse(const uint8_t *buf, size_t len, uint32_t src,
-                           uint32_t dst, struct tcp_segment *out);
+/* Parses a TCP segment carried in IPv4 from src to dst; with
+ * verify_csum, verifies the checksum over the pseudo-header (only a packet
+ * whose sender vouched for it, a TUN device's NEEDS_CSUM or DATA_VALID,
+ * goes without: gso.h). Unknown options are skipped by their length; an
+ * option that overruns the header is DROP_TCP_OPTIONS. */
+enum drop_reason tcp_parse_csum(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+                                bool verify_csum, struct tcp_segment *out);
+static inline enum drop_reason tcp_parse(const uint8_t *buf, size_t len, uint32_t src,
+                                         uint32_t dst, struct tcp_segment *out)
+{
+    return tcp_parse_csum(buf, len, src, dst, true, out);
+}
 
 /* Payload for a built segment: up to two pieces (a ring buffer may wrap). */
 struct tcp_payload {
@@ -133,6 +143,12 @@ size_t tcp_options_len(const struct tcp_options *opt);
  * timestamps) and in `room` more bytes of header. */
 unsigned tcp_sack_blocks_fit(const struct tcp_options *opt, size_t room);
 
+/* Writes the IPv4 and TCP headers (options included, TCP checksum 0) of
+ * a segment with payload_len bytes of payload into buf, which has room
+ * for IPV4_HDR_LEN + TCP_HDR_LEN + tcp_options_len(&seg->opt); returns
+ * their length, or 0 if the packet would exceed 65535 bytes. */
+size_t tcp_build_header(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t ip_id,
+                        const struct tcp_segment *seg, size_t payload_len);
 /* Builds a complete IPv4+TCP packet into buf (cap bytes): IP header, TCP
  * header with options, payload copied in, both checksums set. Returns the
  * packet length, or 0 if it does not fit in cap. `ip_id` is the IP ID. */

@@ -231,6 +231,34 @@ print(urllib.request.urlopen("http://%s:8002/u.txt" % sys.argv[1], timeout=10).r
     [[ $output =~ fd\ [0-9]+:\ moved\ to\ the\ stack ]]
 }
 
+@test "TUN offloads: on by default (super-packets both ways), off with TUNTCP_OFFLOAD=0, the same bytes either way" {
+    head -c 20M /dev/urandom > "$TMP/in"
+    local want mode pid
+    want=$(sha256sum < "$TMP/in" | cut -d' ' -f1)
+    for mode in 1 0; do
+        background_preloaded env TUNTCP_OFFLOAD=$mode TUNTCP_LOG=info "$EX/echo_server" "$STACK" 7 \
+            2> "$TMP/log.$mode"
+        pid=$!
+        wait_until nsx nc -z "$STACK" 7
+        run nsx bash -c "timeout 60 nc -N $STACK 7 < $TMP/in | sha256sum"
+        [ "${output%% *}" = "$want" ]
+        run nsx "$ROOT/build/tuntcp" stats
+        local gso_in gso_out
+        gso_in=$(awk '$1 == "gso_in" {print $2}' <<<"$output")
+        gso_out=$(awk '$1 == "gso_out" {print $2}' <<<"$output")
+        if [ $mode = 1 ]; then
+            grep -q "MTU 1500, offloads on" "$TMP/log.1"
+            [ "$gso_in" -gt 0 ] && [ "$gso_out" -gt 0 ]
+        else
+            grep -q "MTU 1500, offloads off" "$TMP/log.0"
+            [ "$gso_in" -eq 0 ] && [ "$gso_out" -eq 0 ]
+        fi
+        # the next mode needs a new daemon: end the server, wait for the daemon
+        kill "$pid"
+        wait_until bash -c "[ -z \"\$(ip netns pids $NS)\" ]"
+    done
+}
+
 @test "close with SO_LINGER 0 resets the connection; with a timeout it waits for the ACK of the FIN" {
     background_preloaded python3 -c '
 import socket, struct, sys

@@ -120,6 +120,7 @@ void config_read(struct tuntcp_config *c)
     c->mtu = 1500;
     c->log = LOG_ERROR;
     c->sack = true;
+    c->offload = true;
     if ((v = getenv("TUNTCP_DEV")) && *v) {
         if (strlen(v) >= sizeof c->dev || strchr(v, '/'))
             die("TUNTCP_DEV", v, "a device name of at most 15 characters");
@@ -169,6 +170,7 @@ void config_read(struct tuntcp_config *c)
         die("TUNTCP_MEM_LIMIT", v, "a number of bytes from 1M to 1024G, with an optional K, M or G");
     read_flag("TUNTCP_BIND_ANY", &c->bind_any);
     read_flag("TUNTCP_SACK", &c->sack);
+    read_flag("TUNTCP_OFFLOAD", &c->offload);
     if ((v = getenv("TUNTCP_CC")) && *v) {
         if (!tcp_cc_algorithm_by_name(v))
             die("TUNTCP_CC", v, "cubic or reno");

@@ -20,6 +20,7 @@ struct tuntcp_config {
     char pcap[4096];
     bool bind_any;
     bool sack;                  /* offer RFC 2018 SACK (default on) */
+    bool offload;               /* TUN offloads: vnet header, TSO, checksums (default on) */
     char cc[16];                /* congestion control by Linux's name; "": the stack's default */
     uint32_t msl_ms;            /* TIME-WAIT lasts 2 MSL; 0: the stack's default */
     uint64_t mem_limit;         /* the stack's buffer memory; 0: its default */

@@ -77,8 +77,10 @@ int daemon_open(struct daemon *d, char *err, size_t errlen)
     int rc = open_ctl(d, err, errlen);
     if (rc)
         return rc;
+    /* the impairing link takes packets one by one: no super-packets */
     struct tun_config tc = { .dev = cfg->dev, .peer_addr = cfg->peer,
-                             .prefix_len = cfg->prefix, .mtu = cfg->mtu };
+                             .prefix_len = cfg->prefix, .mtu = cfg->mtu,
+                             .offload = cfg->offload && !cfg->impaired };
     rc = tun_open(&tc, &d->tun, err, errlen);
     if (rc < 0) {
         close(d->ctl_fd);
@@ -190,6 +192,7 @@ int daemon_run(struct daemon *d)
             impair_flush(&d->impair);
         if (d->stop) {
             relay_abort_all(d);
+            stack_flush(d->stack);
             daemon_log(d, LOG_INFO, "stopped");
             return 0;
         }
@@ -206,6 +209,8 @@ int daemon_run(struct daemon *d)
             ts = (struct timespec){ (time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000 };
             timeout = &ts;
         }
+        /* what the socket calls emitted, before sleeping */
+        stack_flush(d->stack);
         int n = busy_wait(d, evs, 64);
         if (n == 0)
             n = epoll_pwait2(d->epfd, evs, 64, timeout, NULL);

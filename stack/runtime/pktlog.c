@@ -3,10 +3,13 @@
 #include "pktlog.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
+#include "bytes.h"
+#include "gso.h"
 #include "wire.h"
 
 #define LINKTYPE_RAW 101
@@ -40,6 +43,53 @@ static void show(struct pktlog *p, const uint8_t *pkt, size_t len)
     }
 }
 
+static void show_segment(void *ctx, const uint8_t *seg, size_t len)
+{
+    show(ctx, seg, len);
+}
+
+/* A packet with a vnet header shown as it is (or would be) on the wire:
+ * a super-packet as its segments, a partial checksum completed (gso.h),
+ * on a copy: the packet itself goes on untouched. */
+static void show_offloaded(struct pktlog *p, const struct gso_hdr *h, const uint8_t *pkt,
+                           size_t len)
+{
+    struct gso_plan plan;
+    bool partial = (h->flags & GSO_F_NEEDS_CSUM) && h->csum_start < len &&
+                   (size_t)h->csum_start + h->csum_offset + 2 <= len;
+    if (len > GSO_MAX_PACKET || gso_inspect(h, pkt, len, &plan) != DROP_NONE ||
+        (!plan.seg_size && !partial)) {
+        show(p, pkt, len);
+        return;
+    }
+    memcpy(p->scratch, pkt, len);
+    if (plan.seg_size) {
+        gso_split(p->scratch, &plan, true, show_segment, p);
+        return;
+    }
+    /* the field holds the pseudo-header sum: summed with the rest from
+     * csum_start, it gives the checksum (as the kernel completes it) */
+    uint16_t c = csum_fold(csum_partial(p->scratch + h->csum_start, len - h->csum_start, 0));
+    put_be16(p->scratch + h->csum_start + h->csum_offset, c);
+    show(p, p->scratch, len);
+}
+
+static int log_send_gso(struct link *l, const struct gso_hdr *h, const uint8_t *pkt, size_t len)
+{
+    struct pktlog *p = (struct pktlog *)l;
+    show_offloaded(p, h, pkt, len);
+    return p->inner->send_gso(p->inner, h, pkt, len);
+}
+
+static ssize_t log_recv_gso(struct link *l, uint8_t *buf, size_t cap, struct gso_hdr *h)
+{
+    struct pktlog *p = (struct pktlog *)l;
+    ssize_t n = p->inner->recv_gso(p->inner, buf, cap, h);
+    if (n > 0)
+        show_offloaded(p, h, buf, (size_t)n);
+    return n;
+}
+
 static int log_send(struct link *l, const uint8_t *pkt, size_t len)
 {
     struct pktlog *p = (struct pktlog *)l;
@@ -63,6 +113,15 @@ int pktlog_init(struct pktlog *p, struct link *inner, bool print, const char *pc
     p->link = (struct link){ .send = log_send, .recv = log_recv, .mtu = inner->mtu };
     p->inner = inner;
     p->print = print;
+    if (inner->send_gso && inner->recv_gso) {
+        p->scratch = malloc(GSO_MAX_PACKET);
+        if (!p->scratch) {
+            snprintf(err, errlen, "tuntcp: out of memory");
+            return -ENOMEM;
+        }
+        p->link.send_gso = log_send_gso;
+        p->link.recv_gso = log_recv_gso;
+    }
     p->start_us = mono_us();
     if (pcap_path) {
         p->pcap = fopen(pcap_path, "we");
@@ -91,6 +150,8 @@ void pktlog_close(struct pktlog *p)
     if (p->pcap)
         fclose(p->pcap);
     p->pcap = NULL;
+    free(p->scratch);
+    p->scratch = NULL;
 }
 
 /* The initial sequence number of a direction: learnt from its SYN. */

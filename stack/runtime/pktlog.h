@@ -1,5 +1,7 @@
 /* A link that wraps another and shows what crosses it: one line per
- * segment on stderr in the style of tshark, and/or a pcap file. */
+ * segment on stderr in the style of tshark, and/or a pcap file. Over a
+ * link with offloads, as on the wire: a super-packet as its segments,
+ * partial checksums completed. */
 #ifndef TUNTCP_PKTLOG_H
 #define TUNTCP_PKTLOG_H
 
@@ -15,6 +17,7 @@ struct pktlog {
     struct link *inner;
     bool print;
     FILE *pcap;
+    uint8_t *scratch;           /* with offloads: a copy to cut up */
     uint64_t start_us;
     /* initial sequence numbers per direction, for relative numbers */
     struct { uint32_t src, dst; uint16_t sport, dport; uint32_t isn; } flows[PKTLOG_FLOWS];

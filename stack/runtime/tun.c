@@ -1,29 +1,64 @@
 /* The TUN device (Documentation/networking/tuntap.rst): attach or create,
  * configure the kernel side with ioctls, and move packets. */
 #include "tun.h"
+#include "gso.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+/* struct gso_hdr is struct virtio_net_hdr, field for field, in the byte
+ * order a TUN device uses by default (the host's). */
+_Static_assert(sizeof(struct gso_hdr) == sizeof(struct virtio_net_hdr) &&
+               offsetof(struct gso_hdr, gso_size) == offsetof(struct virtio_net_hdr, gso_size) &&
+               offsetof(struct gso_hdr, csum_offset) ==
+                   offsetof(struct virtio_net_hdr, csum_offset),
+               "gso_hdr is virtio_net_hdr");
+
+static int tun_send_gso(struct link *l, const struct gso_hdr *h, const uint8_t *pkt, size_t len)
+{
+    struct tun_link *t = (struct tun_link *)l;
+    struct iovec iov[2] = { { (void *)h, sizeof *h }, { (void *)pkt, len } };
+    return writev(t->fd, iov, 2) < 0 ? -errno : 0;
+}
+
+static ssize_t tun_recv_gso(struct link *l, uint8_t *buf, size_t cap, struct gso_hdr *h)
+{
+    struct tun_link *t = (struct tun_link *)l;
+    struct iovec iov[2] = { { h, sizeof *h }, { buf, cap } };
+    ssize_t n = readv(t->fd, iov, 2);
+    if (n < 0)
+        return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+    return n < (ssize_t)sizeof *h ? -EPROTO : n - (ssize_t)sizeof *h;
+}
 
 static int tun_send(struct link *l, const uint8_t *pkt, size_t len)
 {
     struct tun_link *t = (struct tun_link *)l;
+    if (t->offload)
+        return tun_send_gso(l, &(struct gso_hdr){ 0 }, pkt, len);
     ssize_t n = write(t->fd, pkt, len);
     return n < 0 ? -errno : 0;
 }
 
+/* Without the vnet header (a caller that does not look at it would take
+ * a super-packet for one packet: the stack uses recv_gso). */
 static ssize_t tun_recv(struct link *l, uint8_t *buf, size_t cap)
 {
     struct tun_link *t = (struct tun_link *)l;
+    if (t->offload)
+        return tun_recv_gso(l, buf, cap, &(struct gso_hdr){ 0 });
     ssize_t n = read(t->fd, buf, cap);
     if (n < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -errno;
@@ -75,9 +110,8 @@ fail:
     return rc;
 }
 
-int tun_open(const struct tun_config *cfg, struct tun_link *out, char *err, size_t errlen)
+static int open_tun(char *err, size_t errlen)
 {
-    bool existed = if_nametoindex(cfg->dev) != 0;
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
@@ -85,21 +119,57 @@ int tun_open(const struct tun_config *cfg, struct tun_link *out, char *err, size
                  "loaded? run as root, or `tuntcp up` first)", strerror(e));
         return -e;
     }
+    return fd;
+}
+
+static int set_iff(int fd, const char *dev, short flags)
+{
     struct ifreq ifr = { 0 };
-    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", cfg->dev);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-        int e = errno;
-        if (e == EBUSY)
-            snprintf(err, errlen, "tuntcp: %s is in use by another program (not a tuntcp "
-                     "stack): give tuntcp a device of its own with TUNTCP_DEV and TUNTCP_NET",
-                     cfg->dev);
-        else
-            snprintf(err, errlen, "tuntcp: cannot %s TUN device %s: %s (run `sudo tuntcp up "
-                 "--user $USER` to make a device you may use, or run as root)",
-                 existed ? "attach to" : "create", cfg->dev, strerror(e));
+    snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev);
+    ifr.ifr_flags = flags;
+    return ioctl(fd, TUNSETIFF, &ifr) < 0 ? -errno : 0;
+}
+
+/* The vnet header before each packet, checksum offload both ways and TSO
+ * for IPv4 (Documentation/networking/tuntap.rst; TUNSETOFFLOAD says what
+ * we can take: the kernel then sends us super-packets). An fd with all
+ * of it, or -1. */
+static int open_offloaded(const char *dev, char *err, size_t errlen)
+{
+    int fd = open_tun(err, errlen);
+    int hdr_size = sizeof(struct virtio_net_hdr);
+    if (fd >= 0 && (set_iff(fd, dev, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR) < 0 ||
+                    ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0 ||
+                    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0)) {
         close(fd);
-        return -e;
+        return -1;
+    }
+    return fd;
+}
+
+int tun_open(const struct tun_config *cfg, struct tun_link *out, char *err, size_t errlen)
+{
+    bool existed = if_nametoindex(cfg->dev) != 0;
+    int fd = cfg->offload ? open_offloaded(cfg->dev, err, errlen) : -1;
+    bool offload = fd >= 0;
+    if (!offload) {
+        /* without offloads, as the kernel refused them */
+        fd = open_tun(err, errlen);
+        if (fd < 0)
+            return fd;
+        int rc = set_iff(fd, cfg->dev, IFF_TUN | IFF_NO_PI);
+        if (rc < 0) {
+            if (rc == -EBUSY)
+                snprintf(err, errlen, "tuntcp: %s is in use by another program (not a tuntcp "
+                         "stack): give tuntcp a device of its own with TUNTCP_DEV and "
+                         "TUNTCP_NET", cfg->dev);
+            else
+                snprintf(err, errlen, "tuntcp: cannot %s TUN device %s: %s (run `sudo tuntcp "
+                         "up --user $USER` to make a device you may use, or run as root)",
+                         existed ? "attach to" : "create", cfg->dev, strerror(-rc));
+            close(fd);
+            return rc;
+        }
     }
     if (!existed) {
         int rc = configure(cfg, err, errlen);
@@ -109,8 +179,11 @@ int tun_open(const struct tun_config *cfg, struct tun_link *out, char *err, size
         }
     }
     *out = (struct tun_link){
-        .link = { .send = tun_send, .recv = tun_recv, .mtu = cfg->mtu },
+        .link = { .send = tun_send, .recv = tun_recv, .mtu = cfg->mtu,
+                  .send_gso = offload ? tun_send_gso : NULL,
+                  .recv_gso = offload ? tun_recv_gso : NULL },
         .fd = fd,
+        .offload = offload,
     };
     return 0;
 }
