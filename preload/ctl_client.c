@@ -164,7 +164,8 @@ static int check_hello(int fd)
     return 0;
 }
 
-int ctl_open(const char *dev)
+/* A connection to the device's daemon, started if none runs; -errno. */
+static int open_once(const char *dev)
 {
     const struct tuntcp_config *cfg = preload_config();
     bool ours = !strcmp(dev, cfg->dev);
@@ -190,6 +191,18 @@ int ctl_open(const char *dev)
             return rc;
         }
     }
+    return fd;
+}
+
+int ctl_open(const char *dev)
+{
+    /* A daemon that ends (a second after its last socket) may still take
+     * a connection and then close it unanswered: that daemon is gone, and
+     * the next attempt starts a new one. Bounded: a daemon that keeps
+     * closing is an error. */
+    int fd = -ECONNRESET;
+    for (int attempt = 0; attempt < 5 && (fd == -ECONNRESET || fd == -EPIPE); attempt++)
+        fd = open_once(dev);
     return fd;
 }
 

@@ -83,6 +83,22 @@ eight" ]
     wait_until no_daemon
 }
 
+@test "a server started as soon as the previous one's daemon and device are gone gets a new stack" {
+    # no persistent device: each daemon makes tun0 and takes it away; the
+    # next program's daemon starts while that may still be under way, and
+    # a daemon that ends may take a connection it then closes unanswered
+    local i pid
+    for i in $(seq 6); do
+        background_preloaded "$EX/echo_server" "$STACK" 7
+        pid=$!
+        wait_until nsx nc -z "$STACK" 7
+        run nsx bash -c "echo run $i | timeout 10 nc -N $STACK 7"
+        [ "$output" = "run $i" ]
+        kill "$pid"
+        wait_until bash -c "[ -z \"\$(ip netns pids $NS)\" ]"
+    done
+}
+
 @test "tuntcp up --user: that user's programs use the stack it left running; other users are refused with what to do" {
     nsx "$ROOT/build/tuntcp" up --user nobody
     local daemon
