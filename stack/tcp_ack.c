@@ -124,6 +124,19 @@ static void new_ack(struct tcp_conn *c, const struct tcp_segment *seg,
     tcp_update_rto_timer(c, now, true);
 }
 
+void tcp_begin_fast_recovery(struct tcp_conn *c)
+{
+    c->host->stats.fast_retransmits++;
+    /* RFC 6582 3.2 step 2 and RFC 6675 5 step 4 (1): recover (the
+     * RecoveryPoint) = the highest sequence sent */
+    c->recover = c->snd_max - 1;
+    tcp_undo_begin(c, false);
+    /* RFC 5681 3.2 step 2: ssthresh from FlightSize (by the algorithm),
+     * without the data limited transmit sent */
+    uint32_t flight = tcp_flight(c);
+    c->ssthresh = c->cc->ssthresh(c, flight - min_u32(c->limited_transmit_bytes, flight));
+}
+
 /* SEG.ACK = SND.UNA: a duplicate ACK by RFC 5681 2's definition drives
  * fast retransmit and fast recovery. */
 static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *seg,
@@ -149,12 +162,8 @@ static void maybe_duplicate_ack(struct tcp_conn *c, const struct tcp_segment *se
      * otherwise these duplicates belong to a loss already handled. */
     if (!seq_gt(seg->ack, c->recover))
         return;
-    c->host->stats.fast_retransmits++;
-    /* RFC 5681 3.2 steps 2-4; step 2: the data limited transmit sent is
-     * not counted in FlightSize. */
-    c->recover = c->snd_max - 1;
-    tcp_undo_begin(c, false);
-    c->ssthresh = c->cc->ssthresh(c, tcp_flight(c) - c->limited_transmit_bytes);
+    /* RFC 5681 3.2 steps 2-4 */
+    tcp_begin_fast_recovery(c);
     tcp_retransmit_first(c, now);
     c->cwnd = c->ssthresh + 3 * c->snd_mss;
     c->in_recovery = true;

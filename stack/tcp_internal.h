@@ -125,6 +125,9 @@ bool tcp_ack_input(struct tcp_conn *c, const struct tcp_segment *seg,
 
 /* RFC 9293 3.10.7.3: a SYN-ACK acknowledged our SYN in SYN-SENT. */
 void tcp_ack_syn_sent(struct tcp_conn *c, uint64_t now);
+/* Fast recovery begins (NewReno's or RFC 6675's): RecoveryPoint, the
+ * reduced ssthresh, an episode that may be undone; the caller resends. */
+void tcp_begin_fast_recovery(struct tcp_conn *c);
 
 /* tcp_recovery.c: SACK-based loss recovery, when sack_on. */
 /* RFC 6675 SetPipe: the bytes deemed in flight. */

@@ -177,15 +177,10 @@ bool tcp_sack_send_more(struct tcp_conn *c, uint64_t now)
 static void enter_recovery(struct tcp_conn *c, uint64_t now)
 {
     struct tcp_scoreboard *sb = &c->sb;
-    c->host->stats.fast_retransmits++;
     c->host->stats.sack_recoveries++;
-    /* (1) RecoveryPoint = HighData */
-    c->recover = c->snd_max - 1;
-    tcp_undo_begin(c, false);
-    /* (2) ssthresh = cwnd = FlightSize / 2 (by the algorithm; RFC 5681
-     * 3.2 step 2: without what limited transmit sent) */
-    c->ssthresh = c->cc->ssthresh(c, tcp_flight(c) - min_u32(c->limited_transmit_bytes,
-                                                             tcp_flight(c)));
+    /* (1) RecoveryPoint = HighData, (2) ssthresh = FlightSize / 2 (by the
+     * algorithm) */
+    tcp_begin_fast_recovery(c);
     c->in_recovery = true;
     /* RFC 6937: cwnd now follows PRR (prr_update), not ssthresh at once */
     c->prr_delivered = c->prr_out = 0;
