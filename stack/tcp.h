@@ -448,5 +448,12 @@ static inline bool tcp_is_closed(const struct tcp_conn *c)
 {
     return c->state == TCP_CLOSED;
 }
+/* `bytes` in segments of the connection's MSS, a part counting as one
+ * (as Linux counts packets for TCP_INFO and reordering). */
+static inline uint32_t tcp_segs(const struct tcp_conn *c, uint32_t bytes)
+{
+    uint32_t mss = c->snd_mss ? c->snd_mss : 1;
+    return (uint32_t)(((uint64_t)bytes + mss - 1) / mss);
+}
 
 #endif

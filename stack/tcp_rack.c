@@ -44,7 +44,7 @@ bool tcp_rack_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
     bool reordered = !retransmitted && seq_lt(piece->end, r->fack);
     if (reordered) {
         r->reordering_seen = true;
-        uint32_t segs = (r->fack - piece->end + c->snd_mss - 1) / c->snd_mss + 1;
+        uint32_t segs = tcp_segs(c, r->fack - piece->end) + 1;
         c->reordering = min_u32(max_u32(c->reordering, segs), MAX_REORDERING);
     }
     r->fack = seq_max(r->fack, piece->end);
@@ -110,7 +110,7 @@ unsigned tcp_rack_detect_loss(struct tcp_conn *c, uint64_t now)
         uint64_t deadline = s->xmit_us + r->rtt_us + wnd;
         if (deadline <= now) {
             tcp_sb_set_flags(sb, s, TCP_SENT_LOST);
-            lost += (s->end - s->start + c->snd_mss - 1) / c->snd_mss;
+            lost += tcp_segs(c, s->end - s->start);
         } else if (deadline - now > timeout) {
             timeout = deadline - now;
         }

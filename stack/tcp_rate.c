@@ -35,7 +35,7 @@ void tcp_rate_delivered(struct tcp_conn *c, struct tcp_rate_sample *rs,
     struct tcp_rate *r = &c->rate;
     uint32_t len = piece->end - piece->start;
     r->delivered += len;
-    r->delivered_segs += (len + c->snd_mss - 1) / c->snd_mss;
+    r->delivered_segs += tcp_segs(c, len);
     /* Linux's tcp_min_rtt: the round trips of segments never resent
      * (Karn), over the connection's life rather than Linux's 5 minutes */
     if (!(piece->flags & TCP_SENT_RETRANS) && now > piece->xmit_us &&

@@ -68,7 +68,7 @@ static uint32_t dsack_segments(const struct tcp_conn *c, uint32_t left, uint32_t
     uint32_t len = right - left;
     if (len > c->max_snd_wnd)
         return 0;
-    return len > c->snd_mss ? (len + c->snd_mss - 1) / c->snd_mss : 1;
+    return tcp_segs(c, len);   /* len > 0: first_block_is_dsack */
 }
 
 /* RFC 2883 4: the first block is a D-SACK if it lies below the

@@ -44,16 +44,16 @@ static void tcp_info_of(const struct tcp_conn *c, enum tcp_state state, struct t
     ti->tcpi_options = (c->ts_on ? TCPI_OPT_TIMESTAMPS : 0) | (c->ws_on ? TCPI_OPT_WSCALE : 0) |
                        (c->sack_on ? TCPI_OPT_SACK : 0);
     /* the scoreboard's bytes, in segments as Linux counts them */
-    ti->tcpi_sacked = (c->sb.sacked + mss - 1) / mss;
-    ti->tcpi_lost = (c->sb.lost + mss - 1) / mss;
-    ti->tcpi_retrans = (c->sb.retrans + mss - 1) / mss;
+    ti->tcpi_sacked = tcp_segs(c, c->sb.sacked);
+    ti->tcpi_lost = tcp_segs(c, c->sb.lost);
+    ti->tcpi_retrans = tcp_segs(c, c->sb.retrans);
     ti->tcpi_reordering = c->reordering;
     ti->tcpi_snd_wscale = c->snd_wscale & 15;
     ti->tcpi_rcv_wscale = c->rcv_wscale & 15;
     ti->tcpi_rto = (uint32_t)c->rto_us;
     ti->tcpi_snd_mss = c->snd_mss;
     ti->tcpi_rcv_mss = c->snd_mss;
-    ti->tcpi_unacked = (c->snd_max - c->snd_una + mss - 1) / mss;
+    ti->tcpi_unacked = tcp_segs(c, c->snd_max - c->snd_una);
     ti->tcpi_rtt = (uint32_t)c->srtt_us;
     ti->tcpi_rttvar = (uint32_t)c->rttvar_us;
     ti->tcpi_snd_ssthresh = c->ssthresh / mss;
