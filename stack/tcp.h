@@ -182,8 +182,8 @@ struct tcp_host {
                  const struct tcp_payload *payload);
     /* While set, an ACK owed only for "every second segment" is handed
      * here instead of sent, and sent by tcp_flush_ack once the batch of
-     * packets being processed is done: one ACK per burst, not one per
-     * two segments (as Linux's GRO does). NULL: no batching. */
+     * packets being processed is done: a few stretch ACKs per burst, not
+     * one per two segments (as after Linux's GRO). NULL: no batching. */
     void (*defer_ack)(struct tcp_host *h, struct tcp_conn *c);
     struct tcp_stats stats;
     struct tcp_mem mem;
@@ -294,6 +294,9 @@ struct tcp_conn {
     bool ack_soon;          /* an ACK is due, and may wait for the batch */
     bool ack_deferred;      /* handed to host->defer_ack */
     unsigned segs_unacked;  /* full-sized segments received since our ACK */
+    unsigned ack_stride;    /* segments one ACK may cover within a batch:
+                               a quarter of the last batch, at least 2 */
+    uint32_t batch_from;    /* stats.data_segs_in when this batch began */
 
     /* RFC 5961 7: this connection's own challenge-ACK budget. */
     uint64_t challenge_rng;       /* rng.h state, seeded from the ISS */

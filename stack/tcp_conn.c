@@ -59,6 +59,7 @@ void tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
     c->ka_cnt = cfg->keepalive_cnt;
     c->reordering = TCP_DUPTHRESH;
     c->rack.reo_wnd_mult = 1;
+    c->ack_stride = TCP_MIN_ACK_STRIDE;
     ring_init(&c->sndbuf, sndbuf);
     ring_init(&c->rcvbuf, rcvbuf);
 }

@@ -6,6 +6,7 @@
 
 #define USEC_PER_MSEC 1000ull
 #define TCP_MAX_QUICKACKS 16    /* Linux */
+#define TCP_MIN_ACK_STRIDE 2   /* RFC 5681 4.2: an ACK for at least every second segment */
 #define USEC_PER_SEC 1000000ull
 #define TCP_DEFAULT_MSS 536      /* RFC 9293 3.7.1: MSS when none is sent */
 #define TCP_TS_OPT_LEN 12        /* timestamps with their two NOPs */

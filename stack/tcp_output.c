@@ -251,8 +251,11 @@ void tcp_output(struct tcp_conn *c, uint64_t now)
         if (!c->ack_now && c->host->defer_ack) {
             if (!c->ack_deferred) {
                 c->ack_deferred = true;
+                c->batch_from = c->stats.data_segs_in - c->segs_unacked;
                 c->host->defer_ack(c->host, c);
             }
+            if (c->segs_unacked >= c->ack_stride)
+                tcp_send_ack(c, now);
         } else {
             tcp_send_ack(c, now);
         }
@@ -260,10 +263,20 @@ void tcp_output(struct tcp_conn *c, uint64_t now)
     tcp_update_rto_timer(c, now, false);
 }
 
+/* The end of a batch of received packets. Within a batch the "every second
+ * segment" ACKs (RFC 5681 4.2) are folded into fewer, as Linux's receiver
+ * does after GRO: a stretch ACK, cheaper for both sides. But not into one:
+ * when the batch is the peer's whole flight (a short path, a small window),
+ * a lost stretch ACK would leave the sender nothing to clock on but a tail
+ * loss probe and our delayed-ACK timer (RFC 2525 2.13 on stretch ACKs). So
+ * one ACK covers at most a quarter of the previous batch's segments, and
+ * losing one ACK of a flight leaves the others to keep the sender going. */
 void tcp_flush_ack(struct tcp_conn *c, uint64_t now)
 {
     c->ack_deferred = false;
-    if ((c->ack_soon || c->ack_now) && tcp_synchronized(c))
+    c->ack_stride = max_u32((c->stats.data_segs_in - c->batch_from) / 4, TCP_MIN_ACK_STRIDE);
+    /* the batch's last ACK covers all of it, an odd segment at its end too */
+    if ((c->ack_soon || c->ack_now || c->segs_unacked) && tcp_synchronized(c))
         tcp_send_ack(c, now);
 }
 

@@ -829,19 +829,51 @@ static void queue_segments(struct probe *p, struct peer *c, int count, int skip)
     }
 }
 
-TEST(rfc9293_3_8_6_3_one_ack_for_a_batch_of_in_order_segments)
+/* Expects the ACKs of one batch of `count` segments: one for every
+ * `stride` of them, the last one at the batch's end. */
+static void expect_batch_acks(struct probe *p, struct peer *c, int count, int stride)
+{
+    for (int i = stride; i < count + stride; i += stride)
+        CHECK(expect_seg(p, NULL, A, c->rcv_nxt, c->snd_nxt + (uint32_t)(i < count ? i : count) * 1000));
+    CHECK(probe_silent(p));
+    c->snd_nxt += (uint32_t)count * 1000;
+}
+
+TEST(rfc5681_4_2_a_first_batch_is_acked_every_second_segment)
 {
     struct probe p;
     probe_init(&p, NULL);
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
-    /* Six segments read in one go: the "every second segment" ACKs are
-     * folded into one at the end of the batch (a stretch ACK, as Linux
-     * sends after GRO), acknowledging all of them. */
+    /* Nothing known yet of the peer's flight: the RFC's rule as it is. */
     queue_segments(&p, &c, 6, -1);
     stack_receive(p.stack, p.now);
-    CHECK(expect_seg(&p, NULL, A, c.rcv_nxt, c.snd_nxt + 6000));
-    CHECK(probe_silent(&p));
+    expect_batch_acks(&p, &c, 6, 2);
+    probe_free(&p);
+}
+
+TEST(rfc2525_2_13_a_batch_folds_acks_to_a_quarter_of_the_last_batch)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    queue_segments(&p, &c, 16, -1);
+    stack_receive(p.stack, p.now);
+    expect_batch_acks(&p, &c, 16, 2);
+    /* The next flight, read in one go too: an ACK every 16 / 4 segments
+     * (stretch ACKs, as Linux sends after GRO, but four of them, so that
+     * one lost ACK does not leave the sender without a clock). */
+    queue_segments(&p, &c, 16, -1);
+    stack_receive(p.stack, p.now);
+    expect_batch_acks(&p, &c, 16, 4);
+    /* a small flight after a large one: still a quarter of the last */
+    queue_segments(&p, &c, 6, -1);
+    stack_receive(p.stack, p.now);
+    expect_batch_acks(&p, &c, 6, 4);
+    queue_segments(&p, &c, 6, -1);
+    stack_receive(p.stack, p.now);
+    expect_batch_acks(&p, &c, 6, 2);
     probe_free(&p);
 }
 
