@@ -207,10 +207,21 @@ void tcp_set_cork(struct tcp_conn *c, bool on, uint64_t now)
 void tcp_set_quickack(struct tcp_conn *c, bool on, uint64_t now)
 {
     c->quickacks = on ? TCP_MAX_QUICKACKS : 0;
-    if (on && tcp_synchronized(c) && c->segs_unacked) {
-        c->ack_now = true;
-        tcp_flush_ack(c, now);
-    }
+    if (on && tcp_synchronized(c) && c->segs_unacked)
+        tcp_send_ack(c, now);
+}
+
+/* Linux (tcp_enter_quickack_mode, on DELAYEDACKLOST and out-of-window
+ * data): a retransmission of data we hold says that our ACK was lost, or
+ * came too late. The next segments are ACKed at once, so the sender's
+ * clock restarts without waiting for our delayed-ACK timer: as many as
+ * half a window holds, at least 2, at most TCP_MAX_QUICKACKS
+ * (tcp_incr_quickack). */
+void tcp_enter_quickack_mode(struct tcp_conn *c)
+{
+    uint32_t quick = tcp_rcv_window(c) / (2 * tcp_own_mss(c));
+    quick = min_u32(max_u32(quick, 2), TCP_MAX_QUICKACKS);
+    c->quickacks = max_u32(c->quickacks, quick);
 }
 
 void tcp_set_nodelay(struct tcp_conn *c, bool on, uint64_t now)

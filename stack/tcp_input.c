@@ -167,6 +167,7 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
         uint32_t skip = c->rcv_nxt - seq;
         if (skip >= len) {
             c->ack_now = true;
+            tcp_enter_quickack_mode(c);
             return true;
         }
         seq += skip;
@@ -253,6 +254,7 @@ static void answer_unacceptable(struct tcp_conn *c, const struct tcp_segment *s,
         c->oow_ack_at = now;
     } else {
         tcp_sack_note_text(c, s->seq, s->seq + s->len);
+        tcp_enter_quickack_mode(c);
     }
     tcp_send_ack(c, now);
 }

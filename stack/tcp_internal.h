@@ -219,6 +219,7 @@ void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_us);
  * an ACK (RFC 6298 5.1-5.3, RFC 9293 3.8.6.1). */
 void tcp_update_rto_timer(struct tcp_conn *c, uint64_t now, bool restart);
 void tcp_arm_delack(struct tcp_conn *c, uint64_t now);
+void tcp_enter_quickack_mode(struct tcp_conn *c);
 void tcp_enter_time_wait(struct tcp_conn *c, uint64_t now);
 void tcp_arm_keepalive(struct tcp_conn *c, uint64_t now);
 

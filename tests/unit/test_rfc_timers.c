@@ -1132,3 +1132,27 @@ TEST(linux_tcp_quickack_sends_the_owed_ack_and_acks_the_next_segments_at_once)
     CHECK(probe_silent(&p));                    /* delayed again */
     probe_free(&p);
 }
+
+TEST(linux_delayedacklost_a_retransmission_of_held_data_makes_the_next_segments_acked_at_once)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    peer_send_data(&p, &c, "a", 1, TCP_PSH);
+    CHECK(probe_silent(&p));                    /* RFC 9293 3.8.6.3: delayed */
+    probe_advance(&p, p.cfg.tcp.delack_us);
+    CHECK(expect_seg(&p, NULL, TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    /* The peer sends "a" again: it did not get that ACK. */
+    struct tcp_segment again = seg_make(c.port, 80, c.snd_nxt - 1, c.rcv_nxt, TCP_ACK | TCP_PSH, 65535);
+    again.len = 1;
+    probe_send(&p, &again, "a");
+    CHECK(expect_seg(&p, NULL, TCP_ACK, c.rcv_nxt, c.snd_nxt));   /* RFC 9293: at once */
+    /* Linux (DELAYEDACKLOST): the next segments too, not after 40 ms,
+     * so that the sender's clock restarts at once */
+    for (int i = 0; i < 2; i++) {
+        peer_send_data(&p, &c, "b", 1, TCP_PSH);
+        CHECK(expect_seg(&p, NULL, TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    }
+    probe_free(&p);
+}
