@@ -88,7 +88,6 @@ struct tcp_rack {
     uint32_t end_seq;       /* RACK.end_seq */
     uint32_t fack;          /* RACK.fack: highest end delivered */
     uint64_t rtt_us;        /* RACK.rtt */
-    uint64_t min_rtt_us;    /* RACK.min_RTT (0: none yet) */
     bool reordering_seen;   /* RACK.reordering_seen */
     bool dsack_round_on;    /* RACK.dsack_round is set */
     uint32_t dsack_round;
@@ -131,8 +130,6 @@ struct tcp_rate {
                                newest segment delivered */
     uint64_t app_limited;   /* C.app_limited: 0, or the `delivered` count
                                until which samples are application-limited */
-    uint64_t min_rtt_us;    /* the least round trip of a segment never
-                               resent (Linux's tcp_min_rtt); 0: none yet */
     /* The sample kept, as TCP_INFO reports it (Linux's rate_delivered,
      * rate_interval_us, rate_app_limited) */
     uint32_t sample_delivered;
@@ -249,6 +246,8 @@ struct tcp_conn {
 
     /* RFC 6298 retransmission timer. */
     uint64_t srtt_us, rttvar_us, rto_us;
+    uint64_t min_rtt_us;    /* RACK.min_RTT, the rate estimator's too
+                               (tcp_min_rtt_delivered); 0: none yet */
     bool rtt_timing;        /* Karn: timing one segment, not a retransmit */
     uint32_t rtt_seq;
     uint64_t rtt_start;

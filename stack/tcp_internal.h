@@ -151,6 +151,10 @@ void tcp_sack_on_rto(struct tcp_conn *c);
 
 /* tcp_rack.c: RFC 8985 RACK-TLP, when sack_on and configured. */
 bool tcp_rack_on(const struct tcp_conn *c);
+/* A piece of the scoreboard newly delivered by `seg`: its round trip
+ * into min_rtt_us if it measures one (6.2 step 1). Before the others. */
+void tcp_min_rtt_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
+                           const struct tcp_segment *seg, uint64_t now);
 /* A piece of the scoreboard newly delivered by `seg` (6.2 steps 1-3);
  * true if it was delivered out of order (reordering seen). */
 bool tcp_rack_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
@@ -184,7 +188,7 @@ struct tcp_rate_sample {
 void tcp_rate_sent(struct tcp_conn *c, uint64_t now, struct tcp_sent_tx *tx);
 /* A piece of the scoreboard newly acknowledged (cumulatively or by SACK). */
 void tcp_rate_delivered(struct tcp_conn *c, struct tcp_rate_sample *rs,
-                        const struct tcp_sent *piece, uint64_t now);
+                        const struct tcp_sent *piece);
 /* The ACK is processed: its sample, kept if it says more than the last.
  * None if the peer reneged on SACKed data. */
 void tcp_rate_sample_done(struct tcp_conn *c, const struct tcp_rate_sample *rs, bool reneged,

@@ -56,7 +56,8 @@ struct delivery {
 static void delivered(void *ctx, const struct tcp_sent *piece)
 {
     struct delivery *d = ctx;
-    tcp_rate_delivered(d->c, &d->rs, piece, d->now);
+    tcp_min_rtt_delivered(d->c, piece, d->seg, d->now);
+    tcp_rate_delivered(d->c, &d->rs, piece);
     if (tcp_rack_on(d->c) && tcp_rack_delivered(d->c, piece, d->seg, d->now))
         d->reordered = true;
 }

@@ -77,7 +77,7 @@ static void tcp_info_of(const struct tcp_conn *c, enum tcp_state state, struct t
     ti->tcpi_delivered = c->rate.delivered_segs;
     ti->tcpi_delivery_rate = tcp_delivery_rate(c);
     ti->tcpi_delivery_rate_app_limited = c->rate.sample_app_limited;
-    ti->tcpi_min_rtt = (uint32_t)c->rate.min_rtt_us;
+    ti->tcpi_min_rtt = (uint32_t)c->min_rtt_us;
     ti->tcpi_snd_wnd = c->snd_wnd;
 }
 

@@ -104,7 +104,7 @@ TEST(delivery_rate_estimation_3_3_a_sample_per_ack_from_the_newest_delivered_seg
     ack_segs(&p, &c, &f, first + more, 0, 0);
     CHECK_EQ(tcp_delivery_rate(conn(&p, &c)), rate((first + more - 2) * f.mss, 10 * MSEC));
     CHECK(!conn(&p, &c)->rate.sample_app_limited);
-    CHECK_EQ(conn(&p, &c)->rate.min_rtt_us, 10 * MSEC);
+    CHECK_EQ(conn(&p, &c)->min_rtt_us, 10 * MSEC);
     probe_free(&p);
 }
 
@@ -254,7 +254,7 @@ TEST(tcp_info_counts_per_connection)
     CHECK_EQ(cs->segs_in, 5);   /* SYN, ACK, two ACKs, data with FIN */
     CHECK_EQ(conn(&p, &c)->rate.delivered, 1 + 3 * f.mss);
     CHECK_EQ(conn(&p, &c)->rate.delivered_segs, 1 + 3);
-    CHECK_EQ(conn(&p, &c)->rate.min_rtt_us, 10 * MSEC);
+    CHECK_EQ(conn(&p, &c)->min_rtt_us, 10 * MSEC);
 
     const struct tcp_conn_stats *ds = &conn(&p, &d)->stats;
     CHECK_EQ(ds->total_retrans, 0);
