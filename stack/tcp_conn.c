@@ -144,7 +144,7 @@ void tcp_established(struct tcp_conn *c, uint64_t now)
     c->cwnd = min_u32(10 * c->snd_mss, max_u32(2 * c->snd_mss, 14600));
     c->ssthresh = TCP_CWND_MAX;
     c->cc->init(c);
-    c->last_recv_at = now;
+    c->last_recv_at = c->last_data_sent_at = c->last_data_recv_at = now;
     /* RFC 6298 5.7: if a SYN timed out and no RTT was measured, data
      * transmission starts with an RTO of 3 seconds. */
     if (c->backoff && !c->srtt_us)

@@ -236,6 +236,10 @@ void tcp_sack_note_held(struct tcp_conn *c, uint32_t seq);
  * header; the D-SACK block goes with it, once. */
 void tcp_sack_fill(struct tcp_conn *c, struct tcp_options *opt, size_t room);
 
+/* tcp_chrono.c: Linux's tcp_chrono_start and tcp_chrono_stop. */
+void tcp_chrono_start(struct tcp_conn *c, enum tcp_chrono type, uint64_t now);
+void tcp_chrono_stop(struct tcp_conn *c, enum tcp_chrono type, uint64_t now);
+
 /* tcp_mem.c: buffer memory. */
 enum tcp_mem_use { TCP_MEM_SEND, TCP_MEM_IN_ORDER, TCP_MEM_OUT_OF_ORDER };
 void tcp_mem_grow(struct tcp_conn *c, struct ring *r, uint32_t need,
