@@ -67,6 +67,7 @@ void tcp_conn_destroy(struct tcp_conn *c)
 {
     tcp_mem_release(c, &c->sndbuf);
     tcp_mem_release(c, &c->rcvbuf);
+    tcp_mem_sb_free(c);
 }
 
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
@@ -86,6 +87,7 @@ void tcp_done(struct tcp_conn *c, int err)
      * out-of-order data; received data stays readable, as on Linux. */
     ring_consume(&c->sndbuf, c->sndbuf.len);
     c->reass.count = 0;
+    tcp_mem_sb_free(c);
     tcp_mem_release_idle(c);
 }
 

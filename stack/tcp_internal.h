@@ -253,6 +253,10 @@ static inline void tcp_mem_reserve(struct tcp_conn *c, struct ring *r, uint32_t 
     if (need > r->alloc)
         tcp_mem_grow(c, r, need, use);
 }
+/* The scoreboard's records (tcp_sack.h), counted as buffer memory and
+ * only within the limit: false if refused. Freed, and emptied. */
+bool tcp_mem_sb_alloc(struct tcp_conn *c);
+void tcp_mem_sb_free(struct tcp_conn *c);
 /* Frees r's memory (it holds nothing the connection needs). */
 void tcp_mem_release(struct tcp_conn *c, struct ring *r);
 /* After a ring emptied: its memory goes if the connection will not use

@@ -144,6 +144,10 @@ static uint32_t congestion_flight(const struct tcp_conn *c, bool retransmission)
  * records it, with or without SACK, for the delivery rate (tcp_rate.c). */
 static void note_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now)
 {
+    /* a flight begins: the scoreboard's records, if memory allows
+     * (tcp_sack.h); they then cover all of it */
+    if (!c->sb.rec && tcp_flight(c) == 0)
+        tcp_mem_sb_alloc(c);
     struct tcp_sent_tx tx;
     tcp_rate_sent(c, now, &tx);
     tcp_sb_sent(&c->sb, seq, seq + len, now, &tx);
