@@ -88,7 +88,6 @@ struct tcp_rack {
     uint32_t end_seq;       /* RACK.end_seq */
     uint32_t fack;          /* RACK.fack: highest end delivered */
     uint64_t rtt_us;        /* RACK.rtt */
-    uint64_t min_rtt_us;    /* RACK.min_RTT (0: none yet) */
     bool reordering_seen;   /* RACK.reordering_seen */
     bool dsack_round_on;    /* RACK.dsack_round is set */
     uint32_t dsack_round;
@@ -131,8 +130,6 @@ struct tcp_rate {
                                newest segment delivered */
     uint64_t app_limited;   /* C.app_limited: 0, or the `delivered` count
                                until which samples are application-limited */
-    uint64_t min_rtt_us;    /* the least round trip of a segment never
-                               resent (Linux's tcp_min_rtt); 0: none yet */
     /* The sample kept, as TCP_INFO reports it (Linux's rate_delivered,
      * rate_interval_us, rate_app_limited) */
     uint32_t sample_delivered;
@@ -153,6 +150,16 @@ struct tcp_conn_stats {
     uint32_t total_retrans;     /* segments sent again */
     uint32_t dsack_dups;        /* segments D-SACKs reported (RFC 2883) */
     uint32_t reord_seen;        /* ACKs that showed reordering (RACK) */
+};
+
+/* Linux's chronographs (tcp_chrono.c), in its order of rank. */
+enum tcp_chrono {
+    TCP_CHRONO_IDLE,            /* nothing to send, nothing in flight */
+    TCP_CHRONO_BUSY,            /* data in flight or waiting to be sent */
+    TCP_CHRONO_RWND_LIMITED,    /* the peer's window holds data back */
+    TCP_CHRONO_SNDBUF_LIMITED,  /* everything in the send buffer went and
+                                   the writer waits for room in it */
+    TCP_CHRONO_COUNT
 };
 
 struct tcp_endpoints {
@@ -249,6 +256,8 @@ struct tcp_conn {
 
     /* RFC 6298 retransmission timer. */
     uint64_t srtt_us, rttvar_us, rto_us;
+    uint64_t min_rtt_us;    /* RACK.min_RTT, the rate estimator's too
+                               (tcp_min_rtt_delivered); 0: none yet */
     bool rtt_timing;        /* Karn: timing one segment, not a retransmit */
     uint32_t rtt_seq;
     uint64_t rtt_start;
@@ -288,6 +297,15 @@ struct tcp_conn {
     struct tcp_undo undo;
     struct tcp_rate rate;
     struct tcp_conn_stats stats;
+    /* TCP_INFO's times (Linux's lsndtime, icsk_ack.lrcvtime; the last
+     * ACK is last_recv_at) and chronographs (tcp_chrono.c) */
+    uint64_t last_data_sent_at;  /* data sent, resent data too */
+    uint64_t last_data_recv_at;  /* in-order data received */
+    uint8_t chrono_type;         /* enum tcp_chrono timed since chrono_start */
+    uint64_t chrono_start;
+    uint64_t chrono_us[TCP_CHRONO_COUNT - 1];  /* time in each but idle */
+    bool snd_nospace;       /* a write found the send buffer full and has
+                               not had room since (Linux's SOCK_NOSPACE) */
 
     /* ACK generation (RFC 9293 3.8.6.3, RFC 5681 4.2). */
     bool ack_now;
@@ -324,7 +342,8 @@ struct tcp_conn {
     uint64_t ka_idle_us, ka_intvl_us;
     unsigned ka_cnt;
     unsigned probes;        /* keepalive or window probes unanswered */
-    uint64_t last_recv_at;
+    uint64_t last_recv_at;  /* an ACK not older than SND.UNA came (Linux's
+                               rcv_tstamp), or the connection opened */
 
     int error;              /* pending error (positive errno), SO_ERROR */
     int soft_error;         /* ICMP soft error, reported on timeout */
@@ -414,7 +433,8 @@ uint32_t tcp_readable(const struct tcp_conn *c);
  * and tells the peer if that opened the window a lot. */
 void tcp_recv_consume(struct tcp_conn *c, uint32_t n, uint64_t now);
 /* The room in the send buffer's memory for the user to write into, after
- * the bytes it holds (the memory grows first if it is full and may). */
+ * the bytes it holds (the memory grows first if it is full and may). For
+ * a user with something to write: none says it waits for room. */
 uint32_t tcp_send_room(struct tcp_conn *c);
 /* n bytes the user wrote into that room are sent as tcp_send sends them. */
 void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now);
@@ -432,6 +452,12 @@ unsigned tcp_poll(const struct tcp_conn *c);
 /* The delivery rate of the sample kept, bytes per second (0: none yet;
  * TCP_INFO's tcpi_delivery_rate). */
 uint64_t tcp_delivery_rate(const struct tcp_conn *c);
+/* Written and never sent, a FIN queued included (TCP_INFO's
+ * tcpi_notsent_bytes, Linux's write_seq - snd_nxt). */
+uint32_t tcp_notsent_bytes(const struct tcp_conn *c);
+/* The time spent in a chronograph other than idle, microseconds
+ * (tcp_chrono.c); busy time is the sum of the three. */
+uint64_t tcp_chrono_us(const struct tcp_conn *c, enum tcp_chrono type, uint64_t now);
 /* Options. */
 void tcp_set_nodelay(struct tcp_conn *c, bool on, uint64_t now);
 void tcp_set_cork(struct tcp_conn *c, bool on, uint64_t now);

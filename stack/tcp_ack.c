@@ -84,6 +84,15 @@ static void new_ack(struct tcp_conn *c, const struct tcp_segment *seg,
     c->snd_una = ack;
     if (seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;
+    /* Linux's chronographs (tcp_clean_rtx_queue, tcp_check_space): busy
+     * until nothing is in flight or to send; a writer that found no room
+     * has some once the buffer is writable again. */
+    if (tcp_flight(c) == 0)
+        tcp_chrono_stop(c, TCP_CHRONO_BUSY, now);
+    if (c->snd_nospace && tcp_snd_writable(c)) {
+        c->snd_nospace = false;
+        tcp_chrono_stop(c, TCP_CHRONO_SNDBUF_LIMITED, now);
+    }
     rtt_from_ack(c, seg, now);
     /* New data acknowledged: the backoff is over (RFC 6298 5.7) and
      * the peer is alive. */

@@ -68,6 +68,7 @@ void tcp_conn_destroy(struct tcp_conn *c)
 {
     tcp_mem_release(c, &c->sndbuf);
     tcp_mem_release(c, &c->rcvbuf);
+    tcp_mem_sb_free(c);
 }
 
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s)
@@ -87,6 +88,7 @@ void tcp_done(struct tcp_conn *c, int err)
      * out-of-order data; received data stays readable, as on Linux. */
     ring_consume(&c->sndbuf, c->sndbuf.len);
     c->reass.count = 0;
+    tcp_mem_sb_free(c);
     tcp_mem_release_idle(c);
 }
 
@@ -145,7 +147,7 @@ void tcp_established(struct tcp_conn *c, uint64_t now)
     c->cwnd = min_u32(10 * c->snd_mss, max_u32(2 * c->snd_mss, 14600));
     c->ssthresh = TCP_CWND_MAX;
     c->cc->init(c);
-    c->last_recv_at = now;
+    c->last_recv_at = c->last_data_sent_at = c->last_data_recv_at = now;
     /* RFC 6298 5.7: if a SYN timed out and no RTT was measured, data
      * transmission starts with an RTO of 3 seconds. */
     if (c->backoff && !c->srtt_us)

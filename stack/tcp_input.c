@@ -205,6 +205,7 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
     }
     ring_write_at(r, offset, data, len);
     if (offset == 0) {
+        c->last_data_recv_at = now;
         bool filled_gap = !reass_empty(&c->reass);
         uint32_t end = reass_advance(&c->reass, c->rcv_nxt + len);
         ring_commit(r, end - c->rcv_nxt);

@@ -152,6 +152,10 @@ void tcp_sack_on_rto(struct tcp_conn *c);
 
 /* tcp_rack.c: RFC 8985 RACK-TLP, when sack_on and configured. */
 bool tcp_rack_on(const struct tcp_conn *c);
+/* A piece of the scoreboard newly delivered by `seg`: its round trip
+ * into min_rtt_us if it measures one (6.2 step 1). Before the others. */
+void tcp_min_rtt_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
+                           const struct tcp_segment *seg, uint64_t now);
 /* A piece of the scoreboard newly delivered by `seg` (6.2 steps 1-3);
  * true if it was delivered out of order (reordering seen). */
 bool tcp_rack_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
@@ -185,7 +189,7 @@ struct tcp_rate_sample {
 void tcp_rate_sent(struct tcp_conn *c, uint64_t now, struct tcp_sent_tx *tx);
 /* A piece of the scoreboard newly acknowledged (cumulatively or by SACK). */
 void tcp_rate_delivered(struct tcp_conn *c, struct tcp_rate_sample *rs,
-                        const struct tcp_sent *piece, uint64_t now);
+                        const struct tcp_sent *piece);
 /* The ACK is processed: its sample, kept if it says more than the last.
  * None if the peer reneged on SACKed data. */
 void tcp_rate_sample_done(struct tcp_conn *c, const struct tcp_rate_sample *rs, bool reneged,
@@ -234,6 +238,10 @@ void tcp_sack_note_held(struct tcp_conn *c, uint32_t seq);
  * header; the D-SACK block goes with it, once. */
 void tcp_sack_fill(struct tcp_conn *c, struct tcp_options *opt, size_t room);
 
+/* tcp_chrono.c: Linux's tcp_chrono_start and tcp_chrono_stop. */
+void tcp_chrono_start(struct tcp_conn *c, enum tcp_chrono type, uint64_t now);
+void tcp_chrono_stop(struct tcp_conn *c, enum tcp_chrono type, uint64_t now);
+
 /* tcp_mem.c: buffer memory. */
 enum tcp_mem_use { TCP_MEM_SEND, TCP_MEM_IN_ORDER, TCP_MEM_OUT_OF_ORDER };
 void tcp_mem_grow(struct tcp_conn *c, struct ring *r, uint32_t need,
@@ -247,6 +255,10 @@ static inline void tcp_mem_reserve(struct tcp_conn *c, struct ring *r, uint32_t 
     if (need > r->alloc)
         tcp_mem_grow(c, r, need, use);
 }
+/* The scoreboard's records (tcp_sack.h), counted as buffer memory and
+ * only within the limit: false if refused. Freed, and emptied. */
+bool tcp_mem_sb_alloc(struct tcp_conn *c);
+void tcp_mem_sb_free(struct tcp_conn *c);
 /* Frees r's memory (it holds nothing the connection needs). */
 void tcp_mem_release(struct tcp_conn *c, struct ring *r);
 /* After a ring emptied: its memory goes if the connection will not use

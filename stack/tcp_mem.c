@@ -183,6 +183,29 @@ void tcp_mem_grow(struct tcp_conn *c, struct ring *r, uint32_t need,
         release_idle_rings(h, c);
 }
 
+bool tcp_mem_sb_alloc(struct tcp_conn *c)
+{
+    /* the scoreboard's records count against the limit as buffers do,
+     * but never beyond it: without them the connection goes on as
+     * without SACK information (tcp_sack.h) */
+    struct tcp_host *h = c->host;
+    if (h->stats.buffer_bytes + TCP_SB_BYTES > h->cfg->mem_limit || !tcp_sb_alloc(&c->sb))
+        return false;
+    bool pressure = h->mem.pressure;
+    account(h, (int64_t)TCP_SB_BYTES);
+    if (!pressure && h->mem.pressure)
+        release_idle_rings(h, c);
+    return true;
+}
+
+void tcp_mem_sb_free(struct tcp_conn *c)
+{
+    if (!c->sb.rec)
+        return;
+    tcp_sb_free(&c->sb);
+    account(c->host, -(int64_t)TCP_SB_BYTES);
+}
+
 uint32_t tcp_rcv_space(const struct tcp_conn *c)
 {
     const struct ring *r = &c->rcvbuf;

@@ -85,6 +85,7 @@ static void emit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len,
     h->stats.segs_out++;
     c->stats.segs_out++;
     if (len) {
+        c->last_data_sent_at = now;
         h->stats.data_segs_out++;
         h->stats.bytes_out += len;
         c->stats.data_segs_out++;
@@ -105,6 +106,13 @@ static bool fin_pending(const struct tcp_conn *c)
 bool tcp_send_pending(const struct tcp_conn *c)
 {
     return seq_lt(c->snd_nxt, tcp_data_end(c)) || fin_pending(c);
+}
+
+uint32_t tcp_notsent_bytes(const struct tcp_conn *c)
+{
+    /* SND.MAX, not SND.NXT: what goes again after a timeout was sent */
+    uint32_t end = tcp_data_end(c) + (c->fin_queued ? 1 : 0);
+    return seq_gt(end, c->snd_max) ? end - c->snd_max : 0;
 }
 
 /* A segment shorter than the MSS is unacknowledged (Linux's
@@ -136,6 +144,10 @@ static uint32_t congestion_flight(const struct tcp_conn *c, bool retransmission)
  * records it, with or without SACK, for the delivery rate (tcp_rate.c). */
 static void note_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now)
 {
+    /* a flight begins: the scoreboard's records, if memory allows
+     * (tcp_sack.h); they then cover all of it */
+    if (!c->sb.rec && tcp_flight(c) == 0)
+        tcp_mem_sb_alloc(c);
     struct tcp_sent_tx tx;
     tcp_rate_sent(c, now, &tx);
     tcp_sb_sent(&c->sb, seq, seq + len, now, &tx);
@@ -241,12 +253,55 @@ bool tcp_send_new_probe(struct tcp_conn *c, uint64_t now)
     return send_from_snd_nxt(c, SEND_PROBE, now);
 }
 
+/* Linux's is_rwnd_limited (tcp_write_xmit): with data waiting and room
+ * in cwnd, the peer's window does not take the next segment. */
+static bool rwnd_limited(const struct tcp_conn *c)
+{
+    uint32_t data_end = tcp_data_end(c);
+    if (!seq_lt(c->snd_nxt, data_end))
+        return false;
+    uint32_t inflight = c->snd_nxt - c->snd_una;
+    uint32_t wnd_room = c->snd_wnd > inflight ? c->snd_wnd - inflight : 0;
+    return congestion_flight(c, seq_lt(c->snd_nxt, c->snd_max)) < c->cwnd &&
+           wnd_room < min_u32(data_end - c->snd_nxt, c->snd_mss);
+}
+
+/* Linux's tcp_is_cwnd_limited: cwnd is full, or in slow start more
+ * than half used (so that it may grow); Linux takes the most in flight
+ * over a round trip where this takes what is in flight now. */
+static bool cwnd_limited(const struct tcp_conn *c)
+{
+    uint32_t flight = congestion_flight(c, false);
+    return flight >= c->cwnd || (c->cwnd < c->ssthresh && c->cwnd / 2 < flight);
+}
+
+/* Linux's chronographs around tcp_write_xmit (tcp_chrono.c): busy from
+ * the first data to send; limited by the peer's window while it holds
+ * data back; limited by the send buffer once all of it went, cwnd not
+ * being the limit, while a writer waits for room (tcp_cwnd_validate). */
+static void chrono_after_output(struct tcp_conn *c, bool had_data, bool sent, uint64_t now)
+{
+    if (had_data) {
+        tcp_chrono_start(c, TCP_CHRONO_BUSY, now);
+        if (rwnd_limited(c))
+            tcp_chrono_start(c, TCP_CHRONO_RWND_LIMITED, now);
+        else
+            tcp_chrono_stop(c, TCP_CHRONO_RWND_LIMITED, now);
+    }
+    if (sent && !tcp_send_pending(c) && c->snd_nospace && !cwnd_limited(c) &&
+        (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT))
+        tcp_chrono_start(c, TCP_CHRONO_SNDBUF_LIMITED, now);
+}
+
 void tcp_output(struct tcp_conn *c, uint64_t now)
 {
     bool sent = false;
-    if (tcp_synchronized(c) && c->state != TCP_TIME_WAIT)
+    if (tcp_synchronized(c) && c->state != TCP_TIME_WAIT) {
+        bool had_data = tcp_send_pending(c);
         while (send_next_segment(c, now))
             sent = true;
+        chrono_after_output(c, had_data, sent, now);
+    }
     if (!sent && (c->ack_now || c->ack_soon) && tcp_synchronized(c)) {
         if (!c->ack_now && c->host->defer_ack) {
             if (!c->ack_deferred) {

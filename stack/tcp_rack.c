@@ -15,25 +15,47 @@ bool tcp_rack_on(const struct tcp_conn *c)
     return c->sack_on && c->host->cfg->rack;
 }
 
+/* RFC 7323 4.1 via RFC 8985 6.2 step 2: whether the ACK's echoed
+ * timestamp shows it answers the transmission at xmit_us (or a later
+ * one): 1, an earlier one: -1, nothing (no timestamp): 0. */
+static int echo_answers(const struct tcp_conn *c, const struct tcp_segment *seg,
+                        uint64_t xmit_us)
+{
+    if (!c->ts_on || !seg->opt.has_ts || !seg->opt.ts_ecr)
+        return 0;
+    return seq_lt(seg->opt.ts_ecr, tcp_ts_now(c, xmit_us)) ? -1 : 1;
+}
+
+void tcp_min_rtt_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
+                           const struct tcp_segment *seg, uint64_t now)
+{
+    /* RFC 8985 6.2 step 1: RACK.min_RTT from the RTT measurements of RFC
+     * 6298 and RFC 7323: a segment never resent (Karn), or a resent one
+     * whose ACK echoes the retransmission's timestamp. The delivery rate
+     * estimator's least round trip too (Linux's tcp_min_rtt, which
+     * likewise skips retransmissions without timestamps), over the
+     * connection's life rather than the RFC's windowed filter or Linux's
+     * 5 minutes. A round trip under the clock's 1 us counts as 1 us
+     * (0 says none yet). */
+    if ((piece->flags & TCP_SENT_RETRANS) && echo_answers(c, seg, piece->xmit_us) <= 0)
+        return;
+    uint64_t rtt = now > piece->xmit_us ? now - piece->xmit_us : 1;
+    if (!c->min_rtt_us || rtt < c->min_rtt_us)
+        c->min_rtt_us = rtt;
+}
+
 bool tcp_rack_delivered(struct tcp_conn *c, const struct tcp_sent *piece,
                         const struct tcp_segment *seg, uint64_t now)
 {
     struct tcp_rack *r = &c->rack;
     uint64_t rtt = now > piece->xmit_us ? now - piece->xmit_us : 0;
     bool retransmitted = piece->flags & TCP_SENT_RETRANS;
-    /* 6.2 step 2: an ACK of a retransmitted segment may be the
-     * original's: not a sample if the echoed timestamp is older than the
-     * retransmission, or the round trip shorter than the shortest seen. */
-    if (retransmitted) {
-        if (c->ts_on && seg->opt.has_ts && seg->opt.ts_ecr &&
-            seq_lt(seg->opt.ts_ecr, tcp_ts_now(c, piece->xmit_us)))
-            return false;
-        if (rtt < r->min_rtt_us)
-            return false;
-    }
-    /* step 1 */
-    if (!r->min_rtt_us || rtt < r->min_rtt_us)
-        r->min_rtt_us = rtt ? rtt : 1;
+    /* 6.2 step 2 (step 1 is tcp_min_rtt_delivered, before): an ACK of a
+     * retransmitted segment may be the original's: not a sample if the
+     * echoed timestamp is older than the retransmission, or the round
+     * trip shorter than the shortest seen. */
+    if (retransmitted && (echo_answers(c, seg, piece->xmit_us) < 0 || rtt < c->min_rtt_us))
+        return false;
     r->rtt_us = rtt;
     if (tcp_sent_after(piece->xmit_us, piece->end, r->xmit_us, r->end_seq)) {
         r->xmit_us = piece->xmit_us;
@@ -84,7 +106,7 @@ static uint64_t reo_wnd(const struct tcp_conn *c)
         (c->in_recovery || c->rto_recovery ||
          c->sb.sacked > (TCP_DUPTHRESH - 1) * c->snd_mss))
         return 0;
-    uint64_t wnd = r->min_rtt_us / 4 * r->reo_wnd_mult;
+    uint64_t wnd = c->min_rtt_us / 4 * r->reo_wnd_mult;
     return c->srtt_us && wnd > c->srtt_us ? c->srtt_us : wnd;
 }
 

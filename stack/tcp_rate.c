@@ -30,17 +30,12 @@ void tcp_rate_sent(struct tcp_conn *c, uint64_t now, struct tcp_sent_tx *tx)
 }
 
 void tcp_rate_delivered(struct tcp_conn *c, struct tcp_rate_sample *rs,
-                        const struct tcp_sent *piece, uint64_t now)
+                        const struct tcp_sent *piece)
 {
     struct tcp_rate *r = &c->rate;
     uint32_t len = piece->end - piece->start;
     r->delivered += len;
     r->delivered_segs += tcp_segs(c, len);
-    /* Linux's tcp_min_rtt: the round trips of segments never resent
-     * (Karn), over the connection's life rather than Linux's 5 minutes */
-    if (!(piece->flags & TCP_SENT_RETRANS) && now > piece->xmit_us &&
-        (!r->min_rtt_us || now - piece->xmit_us < r->min_rtt_us))
-        r->min_rtt_us = now - piece->xmit_us;
     /* 3.3 UpdateRateSample: the most recently sent segment delivered
      * gives the sample (Linux: the latest transmit time, then the
      * highest sequence, as RACK orders them) */
@@ -83,7 +78,7 @@ void tcp_rate_sample_done(struct tcp_conn *c, const struct tcp_rate_sample *rs, 
      * the least round trip is no sample (ACK compression, or the ACK of
      * an original taken for that of its retransmission). */
     uint64_t interval = rs->send_us > ack_us ? rs->send_us : ack_us;
-    if (!interval || interval < r->min_rtt_us)
+    if (!interval || interval < c->min_rtt_us)
         return;
     /* Linux's tcp_rate_gen: the latest sample is kept unless it is
      * application-limited and lower than the one kept (an idle

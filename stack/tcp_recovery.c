@@ -56,7 +56,8 @@ struct delivery {
 static void delivered(void *ctx, const struct tcp_sent *piece)
 {
     struct delivery *d = ctx;
-    tcp_rate_delivered(d->c, &d->rs, piece, d->now);
+    tcp_min_rtt_delivered(d->c, piece, d->seg, d->now);
+    tcp_rate_delivered(d->c, &d->rs, piece);
     if (tcp_rack_on(d->c) && tcp_rack_delivered(d->c, piece, d->seg, d->now))
         d->reordered = true;
 }
@@ -118,6 +119,10 @@ uint32_t tcp_scoreboard_update(struct tcp_conn *c, const struct tcp_segment *seg
     if (reneged)
         tcp_sb_forget_sacks(sb);
     tcp_rate_sample_done(c, &d.rs, reneged, now);
+    /* SND.UNA passes everything sent: the records go until the next
+     * flight (tcp_sack.h) */
+    if (!sb->count)
+        tcp_mem_sb_free(c);
     /* RFC 6937 DeliveredData: the change in SND.UNA plus the change in
      * the bytes SACKed. */
     return (una - c->snd_una) + (sb->sacked - sacked_before);
@@ -186,13 +191,18 @@ static void enter_recovery(struct tcp_conn *c, uint64_t now)
     c->prr_delivered = c->prr_out = 0;
     c->recover_fs = tcp_flight(c);
     /* (3) retransmit the segment at HighACK + 1, whatever cwnd says; set
-     * HighRxt and RescueRxt to its last octet. */
-    if (sb->count == 0 || (sb->rec[0].flags & TCP_SENT_SACKED))
-        return;
-    struct tcp_sent *first = &sb->rec[0];
-    if (!(first->flags & TCP_SENT_RETRANS))
-        tcp_sb_set_flags(sb, first, first->flags | TCP_SENT_LOST);
-    uint32_t sent = resend(c, first->start, first->end, now);
+     * HighRxt and RescueRxt to its last octet. Without records (memory
+     * refused them, tcp_sack.h), as without SACK: an MSS from SND.UNA. */
+    uint32_t end = c->snd_max;
+    if (sb->count) {
+        struct tcp_sent *first = &sb->rec[0];
+        if (first->flags & TCP_SENT_SACKED)
+            return;
+        if (!(first->flags & TCP_SENT_RETRANS))
+            tcp_sb_set_flags(sb, first, first->flags | TCP_SENT_LOST);
+        end = first->end;
+    }
+    uint32_t sent = resend(c, c->snd_una, end, now);
     c->high_rxt = c->snd_una + sent;
     c->rescue_rxt = c->high_rxt - 1;
 }

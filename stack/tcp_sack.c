@@ -3,6 +3,7 @@
  * Update), and RFC 6675 4 IsLost. */
 #include "tcp_sack.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "seq.h"
@@ -35,6 +36,8 @@ void tcp_sb_set_flags(struct tcp_scoreboard *sb, struct tcp_sent *r, uint8_t fla
 
 static void remove_at(struct tcp_scoreboard *sb, uint32_t i, uint32_t n)
 {
+    if (!n)
+        return;     /* (no records at all, possibly) */
     memmove(&sb->rec[i], &sb->rec[i + n], (sb->count - i - n) * sizeof sb->rec[0]);
     sb->count -= n;
 }
@@ -124,10 +127,22 @@ static void append(struct tcp_scoreboard *sb, uint32_t seq, uint32_t end, uint64
         (struct tcp_sent){ .start = seq, .end = end, .xmit_us = now, .tx = *tx };
 }
 
+bool tcp_sb_alloc(struct tcp_scoreboard *sb)
+{
+    sb->rec = malloc(TCP_SB_BYTES);
+    return sb->rec != NULL;
+}
+
+void tcp_sb_free(struct tcp_scoreboard *sb)
+{
+    free(sb->rec);
+    *sb = (struct tcp_scoreboard){ 0 };
+}
+
 void tcp_sb_sent(struct tcp_scoreboard *sb, uint32_t seq, uint32_t end, uint64_t now,
                  const struct tcp_sent_tx *tx)
 {
-    if (!seq_lt(seq, end))
+    if (!sb->rec || !seq_lt(seq, end))
         return;
     if (sb->count == 0 || seq_ge(seq, map_end(sb))) {
         append(sb, sb->count ? map_end(sb) : seq, end, now, tx);
@@ -256,10 +271,4 @@ void tcp_sb_forget_sacks(struct tcp_scoreboard *sb)
 bool tcp_sb_covers(const struct tcp_scoreboard *sb, uint32_t una, uint32_t max)
 {
     return sb->count ? sb->rec[0].start == una && map_end(sb) == max : una == max;
-}
-
-void tcp_sb_clear(struct tcp_scoreboard *sb)
-{
-    sb->count = 0;
-    sb->sacked = sb->lost = sb->retrans = 0;
 }

@@ -13,10 +13,17 @@
  * time kept: RACK then deems the earlier half lost a little later, never
  * sooner), else the oldest pair, keeping SACKED only if both had it (what
  * is not known SACKed is sent again: wasteful, never wrong). Memory is
- * fixed (about 5 KiB a connection) and every operation costs at most a
- * pass over the array, whatever a peer sends: blocks outside
+ * bounded (TCP_SB_BYTES, 5 KiB, a connection) and every operation costs
+ * at most a pass over the array, whatever a peer sends: blocks outside
  * [SND.UNA, SND.MAX] are ignored, and a block only marks what lies
- * wholly inside it. */
+ * wholly inside it.
+ *
+ * The array is allocated only while data is in flight (tcp_mem.c counts
+ * it): from the first transmission after SND.UNA caught up with SND.MAX
+ * until it does again, or the connection ends; an idle connection holds
+ * none. Without it (none yet, or the memory refused it) the records are
+ * empty: SACK blocks, RACK and the delivery rate have nothing to go on,
+ * as without SACK, until the next flight begins. */
 #ifndef TUNTCP_TCP_SACK_H
 #define TUNTCP_TCP_SACK_H
 
@@ -51,8 +58,10 @@ struct tcp_sent {
     uint8_t flags;
 };
 
+#define TCP_SB_BYTES (TCP_SB_RECORDS * sizeof(struct tcp_sent))
+
 struct tcp_scoreboard {
-    struct tcp_sent rec[TCP_SB_RECORDS];
+    struct tcp_sent *rec;   /* TCP_SB_RECORDS of them, or NULL: none kept */
     uint32_t count;
     /* Bytes of the records, by flags: SACKed; lost and not SACKed;
      * retransmitted and neither SACKed nor acknowledged (in flight). */
@@ -65,9 +74,13 @@ struct tcp_scoreboard {
  * (cumulatively or by SACK), before its flags change. */
 typedef void tcp_sb_delivered_fn(void *ctx, const struct tcp_sent *piece);
 
+/* Gives the scoreboard its records (empty); false if out of memory. */
+bool tcp_sb_alloc(struct tcp_scoreboard *sb);
+/* Takes them back, and empties the scoreboard. */
+void tcp_sb_free(struct tcp_scoreboard *sb);
 /* [seq, end) was sent at `now`, with the delivery state `tx`: new
  * records past the end of the map, retransmitted ones (RETRANS, new time
- * and state) below it. */
+ * and state) below it. Nothing without records. */
 void tcp_sb_sent(struct tcp_scoreboard *sb, uint32_t seq, uint32_t end, uint64_t now,
                  const struct tcp_sent_tx *tx);
 /* SND.UNA moved to `ack`: what lies below goes. */
@@ -96,8 +109,6 @@ void tcp_sb_unmark_lost(struct tcp_scoreboard *sb);
 void tcp_sb_forget_sacks(struct tcp_scoreboard *sb);
 /* The records cover [una, max) (everything in flight). */
 bool tcp_sb_covers(const struct tcp_scoreboard *sb, uint32_t una, uint32_t max);
-/* Empties the scoreboard. */
-void tcp_sb_clear(struct tcp_scoreboard *sb);
 
 #define TCP_DUPTHRESH 3     /* RFC 6675 2, RFC 5681 3.2 */
 

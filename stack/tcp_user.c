@@ -100,6 +100,8 @@ ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)
     tcp_rate_check_app_limited(c);
     uint32_t want = min_u32(ring_space(&c->sndbuf), len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
     uint32_t n = ring_write(&c->sndbuf, buf, min_u32(want, send_room(c, want)));
+    if (n < len)
+        c->snd_nospace = true;    /* Linux's SOCK_NOSPACE */
     if (n == 0)
         return -EAGAIN;
     tcp_output(c, now);
@@ -109,7 +111,12 @@ ssize_t tcp_send(struct tcp_conn *c, const void *buf, size_t len, uint64_t now)
 uint32_t tcp_send_room(struct tcp_conn *c)
 {
     uint32_t room = ring_room(&c->sndbuf);
-    return room ? room : send_room(c, min_u32(ring_space(&c->sndbuf), 1));
+    if (!room)
+        room = send_room(c, min_u32(ring_space(&c->sndbuf), 1));
+    /* the user has more to write than fits: Linux's SOCK_NOSPACE */
+    if (!room)
+        c->snd_nospace = true;
+    return room;
 }
 
 void tcp_send_commit(struct tcp_conn *c, uint32_t n, uint64_t now)

@@ -31,8 +31,16 @@ static uint8_t linux_state(enum tcp_state s)
     return map[s];
 }
 
-/* TCP_INFO with the fields the stack knows; the rest stay zero. */
-static void tcp_info_of(const struct tcp_conn *c, enum tcp_state state, struct tcp_info *ti)
+/* Milliseconds from `at` to `now`, as Linux's jiffies_to_msecs(now - t). */
+static uint32_t ms_since(uint64_t at, uint64_t now)
+{
+    return now > at ? (uint32_t)((now - at) / 1000) : 0;
+}
+
+/* TCP_INFO with the fields the stack knows; the rest stay zero. `unread`:
+ * bytes the program wrote that the daemon has not taken yet. */
+static void tcp_info_of(const struct tcp_conn *c, enum tcp_state state, uint32_t unread,
+                        uint64_t now, struct tcp_info *ti)
 {
     memset(ti, 0, sizeof *ti);
     ti->tcpi_state = linux_state(state);
@@ -77,8 +85,21 @@ static void tcp_info_of(const struct tcp_conn *c, enum tcp_state state, struct t
     ti->tcpi_delivered = c->rate.delivered_segs;
     ti->tcpi_delivery_rate = tcp_delivery_rate(c);
     ti->tcpi_delivery_rate_app_limited = c->rate.sample_app_limited;
-    ti->tcpi_min_rtt = (uint32_t)c->rate.min_rtt_us;
+    ti->tcpi_min_rtt = (uint32_t)c->min_rtt_us;
     ti->tcpi_snd_wnd = c->snd_wnd;
+    /* as Linux's tcp_get_info: times since, in ms (the last data sent,
+     * resent too; the last in-order data received; the last ACK) */
+    ti->tcpi_last_data_sent = ms_since(c->last_data_sent_at, now);
+    ti->tcpi_last_data_recv = ms_since(c->last_data_recv_at, now);
+    ti->tcpi_last_ack_recv = ms_since(c->last_recv_at, now);
+    /* and what waits in the program's socket, not sent either */
+    ti->tcpi_notsent_bytes = tcp_notsent_bytes(c) + unread;
+    /* Linux's tcp_get_info_chrono_stats, us: busy is all three */
+    uint64_t rwnd = tcp_chrono_us(c, TCP_CHRONO_RWND_LIMITED, now);
+    uint64_t sndbuf = tcp_chrono_us(c, TCP_CHRONO_SNDBUF_LIMITED, now);
+    ti->tcpi_busy_time = tcp_chrono_us(c, TCP_CHRONO_BUSY, now) + rwnd + sndbuf;
+    ti->tcpi_rwnd_limited = rwnd;
+    ti->tcpi_sndbuf_limited = sndbuf;
 }
 
 static void status_of(struct daemon *d, struct rsock *r, uint64_t id, bool take,
@@ -90,7 +111,7 @@ static void status_of(struct daemon *d, struct rsock *r, uint64_t id, bool take,
         st->state = TCP_CLOSED;
         st->error = take ? tomb_take(d, id) : 0;
         st->maxseg = 536;
-        tcp_info_of(NULL, TCP_CLOSED, &st->info);
+        tcp_info_of(NULL, TCP_CLOSED, 0, 0, &st->info);
         return;
     }
     const struct tcp_conn *c = stack_sock_conn(s, r->k);
@@ -100,12 +121,13 @@ static void status_of(struct daemon *d, struct rsock *r, uint64_t id, bool take,
     int queued = 0;
     if (r->kind == SOCKNAME_CONN && ioctl(r->fd, FIONREAD, &queued) < 0)
         queued = 0;
-    st->outq = (c ? c->snd_max - c->snd_una : 0) + (uint32_t)queued - r->filler;
+    uint32_t unread = (uint32_t)queued - r->filler;
+    st->outq = (c ? c->snd_max - c->snd_una : 0) + unread;
     /* Linux: the MSS in use once connected, else the user's or 536 */
     int maxseg = 0;
     stack_getopt(s, r->k, STACK_OPT_MAXSEG, &maxseg);
     st->maxseg = c && c->state >= TCP_ESTABLISHED ? c->snd_mss : maxseg ? maxseg : 536;
-    tcp_info_of(c, (enum tcp_state)st->state, &st->info);
+    tcp_info_of(c, (enum tcp_state)st->state, unread, daemon_now(), &st->info);
 }
 
 static void reply(struct client *c, const struct ctl_rep *rep, int fd)

@@ -119,12 +119,13 @@ TEST(linux_tcp_mem_connections_allocate_no_buffers_until_data)
     CHECK_EQ(seg.ack + seg.wnd, c.snd_nxt - 1000 + 65535);
     CHECK_EQ(stack_send(p.stack, c.sock, "reply", 5, p.now), 5);
     CHECK_EQ(conn->sndbuf.alloc, 16 * KIB);
-    CHECK_EQ(tcp_stats(&p).buffer_bytes, 32 * KIB);
+    /* and the scoreboard's records while the reply is in flight */
+    CHECK_EQ(tcp_stats(&p).buffer_bytes, 32 * KIB + TCP_SB_BYTES);
     CHECK(stack_poll(p.stack, c.sock) & POLLOUT);
     /* closed (with unread data: reset), the memory is back */
     stack_close(p.stack, c.sock, p.now);
     CHECK_EQ(tcp_stats(&p).buffer_bytes, 0);
-    CHECK_EQ(tcp_stats(&p).buffer_peak_bytes, 32 * KIB);
+    CHECK_EQ(tcp_stats(&p).buffer_peak_bytes, 32 * KIB + TCP_SB_BYTES);
     probe_free(&p);
 }
 
@@ -370,5 +371,109 @@ TEST(linux_tcp_mem_connections_with_unread_data_stay_within_the_limit)
         stack_close(p.stack, c[i].listener, p.now);
     }
     CHECK_EQ(tcp_stats(&p).buffer_bytes, 0);
+    probe_free(&p);
+}
+
+/* A SACK connection (MSS 536: small segments, so that a few kilobytes
+ * make enough of them for three duplicate ACKs). */
+static const struct tcp_conn *sack_open(struct probe *p, struct peer *c,
+                                        void (*tweak)(struct stack_config *cfg))
+{
+    probe_init(p, tweak);
+    struct tcp_options opt = probe_syn_options(true, false);
+    opt.mss = 536;
+    peer_passive_open(p, c, 80, &opt);
+    return stack_sock_conn(p->stack, c->sock);
+}
+
+/* An ACK of `ack` bytes of the stack's data, with a SACK block of
+ * [left, right) if they differ. */
+static void sack_bytes(struct probe *p, struct peer *c, uint32_t ack, uint32_t left,
+                       uint32_t right)
+{
+    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, c->rcv_nxt + ack,
+                                    TCP_ACK, 65535);
+    if (left != right) {
+        s.opt.sack_count = 1;
+        s.opt.sack[0].left = c->rcv_nxt + left;
+        s.opt.sack[0].right = c->rcv_nxt + right;
+    }
+    probe_send(p, &s, NULL);
+}
+
+/* The SACK scoreboard's records (tcp_sack.h) are memory like the
+ * buffers': allocated when a flight begins, counted, and freed once
+ * SND.UNA passes everything sent, SACKed data included; an idle
+ * connection holds none. */
+TEST(linux_tcp_mem_the_scoreboard_is_held_only_while_data_is_in_flight)
+{
+    struct probe p;
+    struct peer c;
+    const struct tcp_conn *conn = sack_open(&p, &c, NULL);
+    CHECK(conn->sack_on);
+    CHECK(conn->sb.rec == NULL);
+    static const char data[4 * 536];
+    CHECK_EQ(stack_send(p.stack, c.sock, data, sizeof data, p.now), sizeof data);
+    CHECK_EQ(probe_drain(&p), 4);
+    CHECK(conn->sb.rec != NULL);
+    CHECK_EQ(tcp_stats(&p).buffer_bytes, 16 * KIB + TCP_SB_BYTES);
+    sack_bytes(&p, &c, 536, 2 * 536, 3 * 536);
+    CHECK_EQ(conn->sb.sacked, 536);
+    sack_bytes(&p, &c, 2 * 536, 2 * 536, 3 * 536);  /* SACKed data stays */
+    CHECK(conn->sb.rec != NULL);
+    sack_bytes(&p, &c, 4 * 536, 0, 0);
+    CHECK(conn->sb.rec == NULL);
+    CHECK_EQ(conn->sb.count + conn->sb.sacked, 0);
+    CHECK_EQ(tcp_stats(&p).buffer_bytes, 16 * KIB);
+    probe_free(&p);
+}
+
+/* A connection that ends with data in flight gives its records back
+ * (as its buffers: nothing left to deliver). */
+TEST(linux_tcp_mem_the_scoreboard_is_freed_when_the_connection_ends)
+{
+    struct probe p;
+    struct peer c;
+    const struct tcp_conn *conn = sack_open(&p, &c, NULL);
+    static const char data[4 * 536];
+    stack_send(p.stack, c.sock, data, sizeof data, p.now);
+    probe_drain(&p);
+    sack_bytes(&p, &c, 0, 536, 2 * 536);
+    CHECK(conn->sb.rec != NULL);
+    struct tcp_segment rst = seg_make(c.port, c.stack_port, c.snd_nxt, 0, TCP_RST, 0);
+    probe_send(&p, &rst, NULL);
+    CHECK(tcp_is_closed(conn));
+    CHECK(conn->sb.rec == NULL);
+    CHECK_EQ(tcp_stats(&p).buffer_bytes, 0);
+    probe_free(&p);
+}
+
+/* 8 KiB for all: the send buffer's 4 KiB floor fits, the records do not */
+static void no_memory_for_the_scoreboard(struct stack_config *cfg)
+{
+    cfg->tcp.mem_limit = 8 * KIB;
+}
+
+/* Memory refused for the records: the connection goes on as without SACK
+ * information (tcp_sack.h): SACK blocks are ignored, three duplicate ACKs
+ * still bring the fast retransmit of the first segment, and everything
+ * is delivered. The records come with the next flight the memory allows. */
+TEST(linux_tcp_mem_a_scoreboard_the_limit_refuses_leaves_recovery_to_duplicate_acks)
+{
+    struct probe p;
+    struct peer c;
+    const struct tcp_conn *conn = sack_open(&p, &c, no_memory_for_the_scoreboard);
+    static const char data[6 * 536];
+    CHECK(stack_send(p.stack, c.sock, data, sizeof data, p.now) >= 5 * 536);
+    CHECK(probe_drain(&p) >= 5);
+    CHECK(conn->sb.rec == NULL);
+    uint32_t end = conn->snd_max - c.rcv_nxt;
+    for (uint32_t i = 2; i <= 4; i++)         /* segment 0 lost */
+        sack_bytes(&p, &c, 0, 536, i * 536);
+    CHECK_EQ(conn->sb.sacked, 0);
+    CHECK(expect_seg(&p, NULL, TCP_ACK, c.rcv_nxt, c.snd_nxt));
+    sack_bytes(&p, &c, end, 0, 0);
+    CHECK_EQ(conn->snd_una, conn->snd_max);
+    CHECK(conn->sb.rec == NULL);
     probe_free(&p);
 }

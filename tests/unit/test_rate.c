@@ -4,6 +4,7 @@
  * receiver, and its ACKs, sent after set delays on the virtual clock,
  * decide what each sample must be. */
 #include <string.h>
+#include <sys/socket.h>
 
 #include "probe.h"
 #include "tcp_internal.h"
@@ -57,18 +58,24 @@ static unsigned write_segs(struct probe *p, struct peer *c, const struct flow *f
 }
 
 /* An ACK of segment `ack` (counted from the first data octet) with an
- * optional SACK block [left, right), in segments. */
-static void ack_segs(struct probe *p, struct peer *c, const struct flow *f, unsigned ack,
-                     unsigned left, unsigned right)
+ * optional SACK block [left, right), in segments, and window `wnd`. */
+static void ack_segs_wnd(struct probe *p, struct peer *c, const struct flow *f, unsigned ack,
+                         unsigned left, unsigned right, uint16_t wnd)
 {
     struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, f->base + ack * f->mss,
-                                    A, 65535);
+                                    A, wnd);
     if (left < right) {
         s.opt.sack_count = 1;
         s.opt.sack[0].left = f->base + left * f->mss;
         s.opt.sack[0].right = f->base + right * f->mss;
     }
     probe_send(p, &s, NULL);
+}
+
+static void ack_segs(struct probe *p, struct peer *c, const struct flow *f, unsigned ack,
+                     unsigned left, unsigned right)
+{
+    ack_segs_wnd(p, c, f, ack, left, right, 65535);
 }
 
 /* bytes over microseconds, per second */
@@ -104,7 +111,7 @@ TEST(delivery_rate_estimation_3_3_a_sample_per_ack_from_the_newest_delivered_seg
     ack_segs(&p, &c, &f, first + more, 0, 0);
     CHECK_EQ(tcp_delivery_rate(conn(&p, &c)), rate((first + more - 2) * f.mss, 10 * MSEC));
     CHECK(!conn(&p, &c)->rate.sample_app_limited);
-    CHECK_EQ(conn(&p, &c)->rate.min_rtt_us, 10 * MSEC);
+    CHECK_EQ(conn(&p, &c)->min_rtt_us, 10 * MSEC);
     probe_free(&p);
 }
 
@@ -254,7 +261,7 @@ TEST(tcp_info_counts_per_connection)
     CHECK_EQ(cs->segs_in, 5);   /* SYN, ACK, two ACKs, data with FIN */
     CHECK_EQ(conn(&p, &c)->rate.delivered, 1 + 3 * f.mss);
     CHECK_EQ(conn(&p, &c)->rate.delivered_segs, 1 + 3);
-    CHECK_EQ(conn(&p, &c)->rate.min_rtt_us, 10 * MSEC);
+    CHECK_EQ(conn(&p, &c)->min_rtt_us, 10 * MSEC);
 
     const struct tcp_conn_stats *ds = &conn(&p, &d)->stats;
     CHECK_EQ(ds->total_retrans, 0);
@@ -287,5 +294,159 @@ TEST(tcp_info_counts_dsack_duplicates_and_reordering)
     CHECK_EQ(conn(&p, &c)->stats.total_retrans, 0);
     ack_segs(&p, &c, &f, 4, 0, 2);
     CHECK_EQ(conn(&p, &c)->stats.dsack_dups, 2);
+    probe_free(&p);
+}
+
+/* TCP_INFO's tcpi_last_data_sent (Linux's lsndtime): the last segment
+ * that carried data, a retransmission too; not an ACK without data. */
+TEST(tcp_info_last_data_sent_is_the_last_segment_with_data_resent_too)
+{
+    struct probe p;
+    struct peer c;
+    struct flow f;
+    open_flow(&p, &c, &f, false);
+    CHECK_EQ(conn(&p, &c)->last_data_sent_at, p.now);   /* since it opened */
+    probe_advance(&p, 5 * MSEC);
+    uint64_t sent_at = p.now;
+    CHECK_EQ(write_segs(&p, &c, &f, 1), 1);
+    CHECK_EQ(conn(&p, &c)->last_data_sent_at, sent_at);
+    probe_advance(&p, 10 * MSEC);
+    peer_send_data(&p, &c, data, 10, 0);
+    probe_advance(&p, 50 * MSEC);            /* its delayed ACK, bare */
+    CHECK_EQ(probe_drain(&p), 1);
+    CHECK_EQ(conn(&p, &c)->last_data_sent_at, sent_at);
+    uint64_t rto_at = conn(&p, &c)->rto_at;
+    probe_advance(&p, rto_at - p.now);       /* the RTO resends it */
+    CHECK_EQ(probe_drain(&p), 1);
+    CHECK_EQ(conn(&p, &c)->last_data_sent_at, rto_at);
+    probe_free(&p);
+}
+
+/* TCP_INFO's tcpi_last_data_recv (Linux's icsk_ack.lrcvtime, set by
+ * tcp_event_data_recv): the last data taken in order; not data held
+ * out of order, nor an ACK without data. */
+TEST(tcp_info_last_data_recv_is_the_last_data_received_in_order)
+{
+    struct probe p;
+    struct peer c;
+    struct flow f;
+    open_flow(&p, &c, &f, false);
+    probe_advance(&p, 5 * MSEC);
+    uint64_t in_order_at = p.now;
+    peer_send_data(&p, &c, data, 100, 0);
+    CHECK_EQ(conn(&p, &c)->last_data_recv_at, in_order_at);
+    probe_advance(&p, 5 * MSEC);
+    peer_send_range(&p, &c, 200, 300);      /* out of order */
+    peer_send_ack(&p, &c, 65535);
+    CHECK_EQ(conn(&p, &c)->last_data_recv_at, in_order_at);
+    probe_advance(&p, 5 * MSEC);
+    peer_send_data(&p, &c, data, 100, 0);   /* fills the gap */
+    CHECK_EQ(conn(&p, &c)->last_data_recv_at, p.now);
+    probe_free(&p);
+}
+
+/* TCP_INFO's tcpi_last_ack_recv (Linux's rcv_tstamp): the last segment
+ * whose ACK is not older than SND.UNA, data or not; not an old one. */
+TEST(tcp_info_last_ack_recv_is_the_last_ack_not_older_than_snd_una)
+{
+    struct probe p;
+    struct peer c;
+    struct flow f;
+    open_flow(&p, &c, &f, false);
+    CHECK_EQ(write_segs(&p, &c, &f, 2), 2);
+    probe_advance(&p, 5 * MSEC);
+    ack_segs(&p, &c, &f, 2, 0, 0);
+    uint64_t acked_at = p.now;
+    CHECK_EQ(conn(&p, &c)->last_recv_at, acked_at);
+    probe_advance(&p, 5 * MSEC);
+    ack_segs(&p, &c, &f, 1, 0, 0);          /* old */
+    CHECK_EQ(conn(&p, &c)->last_recv_at, acked_at);
+    probe_advance(&p, 5 * MSEC);
+    ack_segs(&p, &c, &f, 2, 0, 0);          /* a duplicate: not old */
+    CHECK_EQ(conn(&p, &c)->last_recv_at, p.now);
+    probe_free(&p);
+}
+
+/* TCP_INFO's tcpi_notsent_bytes (Linux's write_seq - snd_nxt): what was
+ * written and never sent, the FIN queued included; data resent after a
+ * timeout was sent. */
+TEST(tcp_info_notsent_bytes_is_what_was_written_and_never_sent)
+{
+    struct probe p;
+    struct peer c;
+    struct flow f;
+    open_flow(&p, &c, &f, false);
+    unsigned sent = write_segs(&p, &c, &f, 30);
+    CHECK(sent < 30);
+    CHECK_EQ(tcp_notsent_bytes(conn(&p, &c)), (30 - sent) * f.mss);
+    probe_advance(&p, conn(&p, &c)->rto_at - p.now);   /* go-back-N */
+    CHECK_EQ(probe_drain(&p), 1);
+    CHECK_EQ(tcp_notsent_bytes(conn(&p, &c)), (30 - sent) * f.mss);
+    stack_shutdown(p.stack, c.sock, SHUT_WR, p.now);
+    CHECK_EQ(tcp_notsent_bytes(conn(&p, &c)), (30 - sent) * f.mss + 1);
+    probe_free(&p);
+}
+
+/* TCP_INFO's tcpi_busy_time and tcpi_rwnd_limited (Linux's
+ * tcp_chrono_start/stop): busy from the write until nothing is in flight
+ * or left to send, not while idle; limited by the peer's window while it
+ * holds data back that cwnd would let go. The peer offers two segments:
+ * four written, two wait 10 ms for the window, all are ACKed at 20 ms. */
+TEST(tcp_info_busy_time_and_rwnd_limited_follow_linux_chronographs)
+{
+    struct probe p;
+    struct peer c;
+    struct flow f;
+    open_flow(&p, &c, &f, false);
+    ack_segs_wnd(&p, &c, &f, 0, 0, 0, (uint16_t)(2 * f.mss));
+    probe_advance(&p, 50 * MSEC);           /* idle: not busy */
+    CHECK_EQ(write_segs(&p, &c, &f, 4), 2);
+    probe_advance(&p, 10 * MSEC);
+    const struct tcp_conn *tc = conn(&p, &c);
+    CHECK_EQ(tcp_chrono_us(tc, TCP_CHRONO_RWND_LIMITED, p.now), 10 * MSEC);
+    ack_segs_wnd(&p, &c, &f, 2, 0, 0, (uint16_t)(4 * f.mss));
+    CHECK_EQ(probe_drain(&p), 2);
+    probe_advance(&p, 10 * MSEC);
+    ack_segs_wnd(&p, &c, &f, 4, 0, 0, (uint16_t)(4 * f.mss));
+    probe_advance(&p, 30 * MSEC);           /* idle again */
+    CHECK_EQ(tcp_chrono_us(tc, TCP_CHRONO_RWND_LIMITED, p.now), 10 * MSEC);
+    CHECK_EQ(tcp_chrono_us(tc, TCP_CHRONO_BUSY, p.now), 10 * MSEC);
+    CHECK_EQ(tcp_chrono_us(tc, TCP_CHRONO_SNDBUF_LIMITED, p.now), 0);
+    probe_free(&p);
+}
+
+static void small_sndbuf(struct stack_config *cfg)
+{
+    rack_off(cfg);
+    cfg->tcp.sndbuf = 4 * 1460;
+}
+
+/* TCP_INFO's tcpi_sndbuf_limited (Linux's tcp_cwnd_validate and
+ * tcp_check_space): from when all the send buffer holds went, cwnd not
+ * the limit, while the writer waits for room, until the ACK that gives
+ * it room. A write of more than the buffer holds, ACKed 10 ms later. */
+TEST(tcp_info_sndbuf_limited_is_the_writer_waiting_with_everything_sent)
+{
+    struct probe p;
+    struct peer c;
+    struct flow f;
+    open_flow_with(&p, &c, &f, false, small_sndbuf);
+    const struct tcp_conn *tc = conn(&p, &c);
+    uint32_t cap = tc->sndbuf.cap;
+    CHECK(cap < 10 * f.mss);
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 10 * f.mss, p.now), cap);
+    probe_drain(&p);
+    CHECK_EQ(tcp_notsent_bytes(tc), 0);
+    probe_advance(&p, 10 * MSEC);
+    CHECK_EQ(tcp_chrono_us(tc, TCP_CHRONO_SNDBUF_LIMITED, p.now), 10 * MSEC);
+    ack_segs(&p, &c, &f, 0, 0, 0);          /* no room yet */
+    probe_advance(&p, 5 * MSEC);
+    CHECK_EQ(tcp_chrono_us(tc, TCP_CHRONO_SNDBUF_LIMITED, p.now), 15 * MSEC);
+    struct tcp_segment s = seg_make(c.port, c.stack_port, c.snd_nxt, f.base + cap, A, 65535);
+    probe_send(&p, &s, NULL);
+    probe_advance(&p, 20 * MSEC);
+    CHECK_EQ(tcp_chrono_us(tc, TCP_CHRONO_SNDBUF_LIMITED, p.now), 15 * MSEC);
+    CHECK_EQ(tcp_chrono_us(tc, TCP_CHRONO_BUSY, p.now), 0);
+    CHECK_EQ(tcp_chrono_us(tc, TCP_CHRONO_RWND_LIMITED, p.now), 0);
     probe_free(&p);
 }

@@ -243,8 +243,8 @@ static void nothing_delivered(void *ctx, const struct tcp_sent *piece)
  * cover exactly what is in flight, and count no byte SACKed that was not. */
 TEST(rfc6675_3_scoreboard_stays_bounded_under_a_thousand_holes)
 {
-    static struct tcp_scoreboard sb;
-    tcp_sb_clear(&sb);
+    struct tcp_scoreboard sb = { 0 };
+    CHECK(tcp_sb_alloc(&sb));
     uint32_t una = 0xfffff000u, max = una + 4000; /* wraps */
     static const struct tcp_sent_tx tx;
     for (uint32_t seq = una; seq != max; seq += 4)
@@ -263,4 +263,5 @@ TEST(rfc6675_3_scoreboard_stays_bounded_under_a_thousand_holes)
     tcp_sb_acked(&sb, max, nothing_delivered, &delivered);
     CHECK_EQ(sb.count, 0);
     CHECK_EQ(sb.sacked, 0);
+    tcp_sb_free(&sb);
 }

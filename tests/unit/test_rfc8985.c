@@ -177,3 +177,62 @@ TEST(rfc8985_rack_off_leaves_loss_detection_to_rfc6675)
     CHECK_EQ(stats(&p, &c)->rack_lost_segs, 0);
     probe_free(&p);
 }
+
+/* One segment sent, resent by the probe timeout, and ACKed 100 us after
+ * the retransmission: by a peer with timestamps (`ts`) echoing the
+ * retransmission's TSval if `echo_retransmission`, else the original's.
+ * Sets *min_rtt to RACK.min_RTT then (left alone if that went wrong). */
+static void min_rtt_after_acked_retransmission(bool ts, bool echo_retransmission,
+                                               uint64_t *min_rtt)
+{
+    struct probe p;
+    struct peer c;
+    probe_init(&p, NULL);
+    peer_sack_open(&p, &c, ts);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    uint32_t mss = tc->snd_mss;
+    stack_send(p.stack, c.sock, data, mss, p.now);
+    struct tcp_segment original, resent;
+    CHECK(probe_recv(&p, &original));
+    probe_advance(&p, MSEC);   /* the retransmission gets a later TSval */
+    for (unsigned ms = 0; ms < 2000 && !probe_recv(&p, &resent); ms++)
+        probe_advance(&p, MSEC);
+    CHECK_EQ(resent.seq, original.seq);
+    probe_advance(&p, 100);
+    struct tcp_segment ack =
+        seg_make(c.port, c.stack_port, c.snd_nxt, original.seq + mss, A, 65535);
+    if (ts) {
+        ack.opt.has_ts = true;
+        ack.opt.ts_val = ++c.ts_val;
+        ack.opt.ts_ecr = echo_retransmission ? resent.opt.ts_val : original.opt.ts_val;
+    }
+    probe_send(&p, &ack, NULL);
+    CHECK_EQ(tc->snd_una, original.seq + mss);
+    *min_rtt = tc->min_rtt_us;
+    probe_free(&p);
+}
+
+/* RFC 8985 6.2 step 1: RACK.min_RTT comes from RFC 6298's and RFC 7323's
+ * RTT measurements: none from the ACK of a retransmission (Karn), which
+ * may be the original's, unless its echoed timestamp shows it answers
+ * the retransmission. The delivery rate estimator uses the same. */
+TEST(rfc8985_6_2_min_rtt_takes_no_sample_from_a_retransmission_without_timestamps)
+{
+    uint64_t min_rtt = UINT64_MAX;
+    min_rtt_after_acked_retransmission(false, false, &min_rtt);
+    CHECK_EQ(min_rtt, 0);
+}
+
+TEST(rfc8985_6_2_min_rtt_takes_no_sample_from_a_retransmission_whose_ack_echoes_the_original)
+{
+    uint64_t min_rtt = UINT64_MAX;
+    min_rtt_after_acked_retransmission(true, false, &min_rtt);
+    CHECK_EQ(min_rtt, 0);
+}
+
+TEST(rfc8985_6_2_min_rtt_takes_a_sample_from_a_retransmission_whose_ack_echoes_it)
+{
+    uint64_t min_rtt = UINT64_MAX;
+    min_rtt_after_acked_retransmission(true, true, &min_rtt);
+    CHECK_EQ(min_rtt, 100);
+}
