@@ -103,6 +103,11 @@ void tcp_mem_release_idle(struct tcp_conn *c)
     if (c->rcvbuf.alloc && !c->rcvbuf.len && reass_empty(&c->reass) &&
         (pressure || closed || c->fin_received))
         tcp_mem_release(c, &c->rcvbuf);
+    /* the scoreboard's records as the send buffer: kept for the next
+     * flight, so a request/response connection does not allocate per
+     * request */
+    if (c->sb.rec && !c->sb.count && (pressure || closed || c->fin_queued))
+        tcp_mem_sb_free(c);
 }
 
 /* The pressure began: the empty rings of the other connections go. */

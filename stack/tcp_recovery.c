@@ -119,10 +119,9 @@ uint32_t tcp_scoreboard_update(struct tcp_conn *c, const struct tcp_segment *seg
     if (reneged)
         tcp_sb_forget_sacks(sb);
     tcp_rate_sample_done(c, &d.rs, reneged, now);
-    /* SND.UNA passes everything sent: the records go until the next
-     * flight (tcp_sack.h) */
+    /* SND.UNA passes everything sent: the records may go (tcp_mem.c) */
     if (!sb->count)
-        tcp_mem_sb_free(c);
+        tcp_mem_release_idle(c);
     /* RFC 6937 DeliveredData: the change in SND.UNA plus the change in
      * the bytes SACKed. */
     return (una - c->snd_una) + (sb->sacked - sacked_before);

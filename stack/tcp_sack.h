@@ -18,12 +18,13 @@
  * [SND.UNA, SND.MAX] are ignored, and a block only marks what lies
  * wholly inside it.
  *
- * The array is allocated only while data is in flight (tcp_mem.c counts
- * it): from the first transmission after SND.UNA caught up with SND.MAX
- * until it does again, or the connection ends; an idle connection holds
- * none. Without it (none yet, or the memory refused it) the records are
- * empty: SACK blocks, RACK and the delivery rate have nothing to go on,
- * as without SACK, until the next flight begins. */
+ * The array is allocated at a transmission with nothing in flight
+ * (tcp_mem.c counts it) and kept as the send buffer's memory is: until
+ * nothing is in flight and nothing more will be sent (our FIN queued), or
+ * memory pressure, or the end of the connection; a connection that never
+ * sent holds none. Without it (none yet, or the memory refused it) the
+ * records are empty: SACK blocks, RACK and the delivery rate have nothing
+ * to go on, as without SACK, until the next flight begins. */
 #ifndef TUNTCP_TCP_SACK_H
 #define TUNTCP_TCP_SACK_H
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "probe.h"
 #include "test.h"
@@ -402,10 +403,10 @@ static void sack_bytes(struct probe *p, struct peer *c, uint32_t ack, uint32_t l
 }
 
 /* The SACK scoreboard's records (tcp_sack.h) are memory like the
- * buffers': allocated when a flight begins, counted, and freed once
- * SND.UNA passes everything sent, SACKed data included; an idle
- * connection holds none. */
-TEST(linux_tcp_mem_the_scoreboard_is_held_only_while_data_is_in_flight)
+ * buffers': allocated when the first flight begins, counted, kept while
+ * more may be sent (SACKed data stays until cumulatively ACKed), freed
+ * with the send buffer. */
+TEST(linux_tcp_mem_the_scoreboard_is_kept_as_the_send_buffer_is)
 {
     struct probe p;
     struct peer c;
@@ -422,9 +423,23 @@ TEST(linux_tcp_mem_the_scoreboard_is_held_only_while_data_is_in_flight)
     sack_bytes(&p, &c, 2 * 536, 2 * 536, 3 * 536);  /* SACKed data stays */
     CHECK(conn->sb.rec != NULL);
     sack_bytes(&p, &c, 4 * 536, 0, 0);
-    CHECK(conn->sb.rec == NULL);
     CHECK_EQ(conn->sb.count + conn->sb.sacked, 0);
-    CHECK_EQ(tcp_stats(&p).buffer_bytes, 16 * KIB);
+    /* below pressure, kept for the next flight as the send buffer's
+     * memory is: a request/response connection allocates nothing per
+     * request */
+    CHECK(conn->sb.rec != NULL);
+    CHECK_EQ(tcp_stats(&p).buffer_bytes, 16 * KIB + TCP_SB_BYTES);
+    probe_drain(&p);   /* what the SACKs had resent */
+    CHECK_EQ(stack_send(p.stack, c.sock, data, 536, p.now), 536);
+    CHECK_EQ(probe_drain(&p), 1);
+    CHECK_EQ(tcp_stats(&p).buffer_bytes, 16 * KIB + TCP_SB_BYTES);
+    /* nothing more to send once the FIN is queued: both go when
+     * everything is acknowledged */
+    CHECK_EQ(stack_shutdown(p.stack, c.sock, SHUT_WR, p.now), 0);
+    CHECK_EQ(probe_drain(&p), 1);
+    sack_bytes(&p, &c, 5 * 536 + 1, 0, 0);   /* and the FIN */
+    CHECK(conn->sb.rec == NULL);
+    CHECK_EQ(tcp_stats(&p).buffer_bytes, 0);
     probe_free(&p);
 }
 
