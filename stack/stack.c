@@ -308,6 +308,7 @@ void stack_conn_init(struct stack *s, struct sock *k, const struct sock *from,
 {
     k->opts = from->opts;
     tcp_conn_init(&k->conn, &s->host, ep, k->opts.sndbuf, k->opts.rcvbuf);
+    k->conn.rcvbuf_locked = k->opts.rcvbuf_locked;
     k->kind = SOCK_CONN;
     k->ep = *ep;
     struct tcp_conn *c = &k->conn;
@@ -466,6 +467,7 @@ static void cookie_answer(struct stack *s, struct listener *l, const struct tcp_
                                   syn->opt.has_mss ? syn->opt.mss : 0, now);
     struct tcp_conn c;
     tcp_conn_init(&c, &s->host, ep, l->sock->opts.sndbuf, l->sock->opts.rcvbuf);
+    c.rcvbuf_locked = l->sock->opts.rcvbuf_locked;
     c.mss_clamp = l->sock->opts.maxseg;
     tcp_answer_with_cookie(&c, iss, syn, now);
     l->cookie_sent_at = now;

@@ -498,6 +498,12 @@ int stack_setopt(struct stack *s, struct sock *k, enum stack_opt opt, int value,
     case STACK_OPT_RCVBUF: {
         uint32_t v = value < BUF_MIN ? BUF_MIN : (uint32_t)value > BUF_MAX ? BUF_MAX : (uint32_t)value;
         *(opt == STACK_OPT_SNDBUF ? &o->sndbuf : &o->rcvbuf) = v;
+        if (opt == STACK_OPT_RCVBUF) {
+            /* Linux: a size the user chose is not autotuned any more */
+            o->rcvbuf_locked = true;
+            if (k->kind == SOCK_CONN)
+                k->conn.rcvbuf_locked = true;
+        }
         return 0;
     }
     default:

@@ -23,6 +23,8 @@ struct sock_queue {
 /* Socket options; a listener's children inherit them. */
 struct sock_opts {
     uint32_t sndbuf, rcvbuf;     /* for connections made after setting */
+    bool rcvbuf_locked;          /* SO_RCVBUF set: no autotuning (Linux's
+                                    SOCK_RCVBUF_LOCK) */
     bool reuseaddr, reuseport, nodelay, keepalive;
     uint64_t ka_idle_us, ka_intvl_us;
     unsigned ka_cnt;

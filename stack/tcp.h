@@ -32,6 +32,8 @@ const char *tcp_state_name(enum tcp_state s);
 struct tcp_config {
     uint32_t mss;               /* MSS we announce: link MTU - 40 */
     uint32_t sndbuf, rcvbuf;    /* default buffer sizes, bytes */
+    uint32_t rcvbuf_max;        /* receive buffers grow to at most this
+                                   (tcp_rcvbuf.c; Linux's tcp_rmem[2]) */
     uint64_t mem_limit;         /* bytes of buffer memory for all connections
                                    together (Linux's tcp_mem; tcp_mem.c) */
     uint64_t rto_initial_us;    /* RFC 6298 2.1: 1 s */
@@ -196,6 +198,17 @@ struct tcp_host {
     struct tcp_mem mem;
 };
 
+/* Receive buffer autotuning (tcp_rcvbuf.c; Linux's rcvq_space and
+ * rcv_rtt_est). */
+struct tcp_rcv_space {
+    uint64_t rtt_us;        /* the receiver's round trip (0: none yet) */
+    uint64_t rtt_at;        /* when its measurement began */
+    uint32_t rtt_seq;       /* ... and the window's end it waits for */
+    uint32_t copied;        /* bytes read in the last round trip */
+    uint32_t copied_seq;    /* where the reader was when it began */
+    uint64_t at;            /* ... and when */
+};
+
 struct tcp_conn {
     enum tcp_state state;
     struct tcp_endpoints ep;
@@ -296,6 +309,8 @@ struct tcp_conn {
                                6675 5.1; Linux's Loss state) */
     struct tcp_undo undo;
     struct tcp_rate rate;
+    struct tcp_rcv_space rcv_space;
+    bool rcvbuf_locked;     /* sized by the user: no autotuning */
     struct tcp_conn_stats stats;
     /* TCP_INFO's times (Linux's lsndtime, icsk_ack.lrcvtime; the last
      * ACK is last_recv_at) and chronographs (tcp_chrono.c) */

@@ -11,6 +11,7 @@ void tcp_config_default(struct tcp_config *cfg)
         .mss = 1460,
         .sndbuf = 256 * 1024,
         .rcvbuf = 256 * 1024,
+        .rcvbuf_max = 6 * 1024 * 1024,
         .mem_limit = 256ull << 20,
         .rto_initial_us = 1 * USEC_PER_SEC,
         .rto_min_us = 200 * USEC_PER_MSEC,
@@ -114,7 +115,7 @@ void tcp_syn_options(struct tcp_conn *c, const struct tcp_segment *seg,
     if (c->ws_on) {
         /* RFC 7323 2.3: a shift over 14 is used as 14. */
         c->snd_wscale = min_u32(seg->opt.wscale, TCP_MAX_WSCALE);
-        c->rcv_wscale = wscale_for(c->rcvbuf.cap);
+        c->rcv_wscale = tcp_offered_wscale(c);
     } else {
         c->snd_wscale = c->rcv_wscale = 0;
     }
@@ -133,9 +134,14 @@ void tcp_syn_options(struct tcp_conn *c, const struct tcp_segment *seg,
     c->snd_mss = (uint16_t)(max_u32(mss, 64 + opt_len) - opt_len);
 }
 
+/* For the most the receive buffer may grow to, as Linux's
+ * tcp_select_initial_window (tcp_rmem[2]). */
 uint8_t tcp_offered_wscale(const struct tcp_conn *c)
 {
-    return wscale_for(c->rcvbuf.cap);
+    uint32_t most = c->rcvbuf.cap;
+    if (!c->rcvbuf_locked)
+        most = max_u32(most, c->host->cfg->rcvbuf_max);
+    return wscale_for(most);
 }
 
 void tcp_established(struct tcp_conn *c, uint64_t now)
@@ -154,6 +160,7 @@ void tcp_established(struct tcp_conn *c, uint64_t now)
         c->rto_us = 3 * USEC_PER_SEC;
     c->backoff = 0;
     tcp_arm_keepalive(c, now);
+    tcp_rcvbuf_init(c, now);
 }
 
 uint32_t tcp_readable(const struct tcp_conn *c)

@@ -211,6 +211,7 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
         ring_commit(r, end - c->rcv_nxt);
         c->stats.bytes_received += end - c->rcv_nxt;
         c->rcv_nxt = end;
+        tcp_rcvbuf_data_in(c, now);
         /* RFC 5681 4.2: ACK at once a segment that fills a gap; RFC 9293
          * 3.8.6.3: else at least every second segment, or on a timer. */
         if (filled_gap)

@@ -6,6 +6,7 @@
 
 #define USEC_PER_MSEC 1000ull
 #define TCP_MAX_QUICKACKS 16    /* Linux */
+#define TCP_INIT_CWND 10        /* RFC 6928: segments */
 #define TCP_MIN_ACK_STRIDE 2   /* RFC 5681 4.2: an ACK for at least every second segment */
 #define USEC_PER_SEC 1000000ull
 #define TCP_DEFAULT_MSS 536      /* RFC 9293 3.7.1: MSS when none is sent */
@@ -224,6 +225,11 @@ void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_us);
 void tcp_update_rto_timer(struct tcp_conn *c, uint64_t now, bool restart);
 void tcp_arm_delack(struct tcp_conn *c, uint64_t now);
 void tcp_enter_quickack_mode(struct tcp_conn *c);
+
+/* tcp_rcvbuf.c: receive buffer autotuning */
+void tcp_rcvbuf_init(struct tcp_conn *c, uint64_t now);
+void tcp_rcvbuf_data_in(struct tcp_conn *c, uint64_t now);
+void tcp_rcvbuf_adjust(struct tcp_conn *c, uint64_t now);
 void tcp_enter_time_wait(struct tcp_conn *c, uint64_t now);
 void tcp_arm_keepalive(struct tcp_conn *c, uint64_t now);
 

@@ -24,9 +24,13 @@ static uint16_t advertise_window(struct tcp_conn *c, bool syn)
         wnd = space;
     uint32_t field = wnd >> shift;
     /* RFC 9293 3.8.6.2.2: never move the right edge left ("shrinking the
-     * window"); round a scaled window up rather than down. */
+     * window"); round a scaled window up rather than down. The edge we
+     * keep stays where it was (Linux's tcp_select_window): recorded, the
+     * rounding would creep right with every ACK, up to 2^shift - 1 bytes
+     * each, promising room the buffer does not have. Text beyond it is
+     * trimmed (RFC 9293 3.10.7.4). */
     if ((field << shift) < cur)
-        field = (cur + (1u << shift) - 1) >> shift;
+        return (uint16_t)min_u32((cur + (1u << shift) - 1) >> shift, 65535);
     if (field > 65535)
         field = 65535;
     c->rcv_wnd = field << shift;

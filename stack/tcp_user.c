@@ -167,6 +167,7 @@ void tcp_recv_consume(struct tcp_conn *c, uint32_t n, uint64_t now)
 {
     ring_consume(&c->rcvbuf, min_u32(n, c->rcvbuf.len));
     tcp_mem_release_idle(c);
+    tcp_rcvbuf_adjust(c, now);
     window_update(c, now);
 }
 

@@ -1,0 +1,117 @@
+/* Receive buffer autotuning (tcp_rcvbuf.c, Linux's tcp_rcv_space_adjust)
+ * and the window scale it needs. */
+#include <string.h>
+
+#include "probe.h"
+#include "test.h"
+
+#define SEG 1448
+#define KIB 1024u
+
+static const struct tcp_options wscale_opt = { .has_mss = true, .mss = 1460,
+                                               .has_wscale = true, .wscale = 7 };
+
+/* The peer sends `rounds` rounds of `bytes`, one millisecond apart; the
+ * application reads everything after each; the stack's ACKs are dropped. */
+static void stream_and_read(struct probe *p, struct peer *c, unsigned rounds, uint32_t bytes)
+{
+    static uint8_t seg[SEG], buf[64 * KIB];
+    for (unsigned r = 0; r < rounds; r++) {
+        for (uint32_t sent = 0; sent < bytes; sent += SEG)
+            peer_send_data(p, c, seg, SEG, 0);
+        while (stack_recv(p->stack, c->sock, buf, sizeof buf, 0, p->now) > 0)
+            ;
+        probe_drain(p);
+        probe_advance(p, 1000);
+        probe_drain(p);
+    }
+}
+
+TEST(linux_tcp_select_initial_window_scale_is_for_the_largest_buffer_autotuning_may_reach)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, &wscale_opt);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    /* 6 MiB >> 7 fits the 16-bit window field; a 256 KiB buffer alone
+     * would have needed 3 */
+    CHECK_EQ(tc->rcv_wscale, 7);
+    probe_free(&p);
+}
+
+TEST(linux_tcp_rcv_space_adjust_grows_a_buffer_the_reader_keeps_up_with)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, &wscale_opt);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    CHECK_EQ(tc->rcvbuf.cap, 256 * KIB);
+    /* 128 KiB a millisecond, all read: the window (256 KiB) takes two
+     * milliseconds, and twice a round trip's data (plus slow start's
+     * margin) is more than the buffer */
+    stream_and_read(&p, &c, 8, 128 * KIB);
+    CHECK(tc->rcvbuf.cap > 256 * KIB);
+    CHECK(tc->rcvbuf.cap <= p.cfg.tcp.rcvbuf_max);
+    /* and the window offered follows */
+    peer_send_data(&p, &c, "x", 1, TCP_PSH);
+    probe_advance(&p, p.cfg.tcp.delack_us);
+    struct tcp_segment r;
+    CHECK(probe_recv(&p, &r));
+    CHECK((uint32_t)r.wnd << tc->rcv_wscale > 256 * KIB);
+    probe_free(&p);
+}
+
+TEST(linux_tcp_rcv_space_adjust_leaves_a_buffer_the_reader_does_not_empty)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, &wscale_opt);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    /* a few bytes a millisecond: nothing to grow for */
+    stream_and_read(&p, &c, 8, SEG);
+    CHECK_EQ(tc->rcvbuf.cap, 256 * KIB);
+    probe_free(&p);
+}
+
+TEST(linux_sock_rcvbuf_lock_so_rcvbuf_stops_autotuning)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, &wscale_opt);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_RCVBUF, 256 * KIB, p.now), 0);
+    stream_and_read(&p, &c, 8, 128 * KIB);
+    CHECK_EQ(tc->rcvbuf.cap, 256 * KIB);
+    probe_free(&p);
+}
+
+TEST(rfc9293_3_8_6_2_2_a_window_rounded_up_to_its_scale_does_not_creep_right)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, &wscale_opt);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    static const uint8_t seg[SEG];
+    /* Nothing is read: the right edge must stay where the first window
+     * put it, give or take the rounding of one scaled field (128 bytes).
+     * Recorded each time, the rounding up moved it right by up to 127
+     * bytes an ACK: a promise the buffer could not keep. */
+    uint32_t first_edge = 0;
+    for (int i = 0; i < 100; i++) {
+        peer_send_data(&p, &c, seg, SEG, 0);
+        struct tcp_segment r;
+        while (probe_recv(&p, &r)) {
+            uint32_t edge = r.ack + ((uint32_t)r.wnd << tc->rcv_wscale);
+            if (!first_edge)
+                first_edge = edge;
+            CHECK(edge - first_edge < 128);
+        }
+    }
+    CHECK(first_edge != 0);
+    probe_free(&p);
+}
