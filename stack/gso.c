@@ -60,13 +60,6 @@ static void set_tcp_csum(uint8_t *pkt, size_t ihl, size_t tcp_len)
     put_be16(t + TCP_OFF_CSUM, csum_fold(csum_partial(t, tcp_len, sum)));
 }
 
-static void set_ip_totlen(uint8_t *pkt, size_t ihl, size_t total)
-{
-    put_be16(pkt + IP_OFF_TOTLEN, (uint16_t)total);
-    put_be16(pkt + IP_OFF_CSUM, 0);
-    put_be16(pkt + IP_OFF_CSUM, csum_fold(csum_partial(pkt, ihl, 0)));
-}
-
 unsigned gso_split(uint8_t *pkt, const struct gso_plan *p, bool fill_csum,
                    void (*fn)(void *ctx, const uint8_t *seg, size_t len), void *ctx)
 {
@@ -84,7 +77,7 @@ unsigned gso_split(uint8_t *pkt, const struct gso_plan *p, bool fill_csum,
         uint8_t *seg = pkt + off;
         memcpy(seg, tmpl, hl);
         put_be16(seg + IP_OFF_ID, (uint16_t)(id + i));
-        set_ip_totlen(seg, ihl, hl + len);
+        ipv4_set_total_len(seg, ihl, (uint16_t)(hl + len));
         uint8_t *t = seg + ihl;
         put_be32(t + TCP_OFF_SEQ, seq + (uint32_t)off);
         uint8_t f = flags;
@@ -158,7 +151,7 @@ size_t gso_finish(struct gso_builder *b, struct gso_hdr *out)
 {
     uint8_t *pkt = b->buf;
     size_t len = b->len;
-    set_ip_totlen(pkt, IPV4_HDR_LEN, len);
+    ipv4_set_total_len(pkt, IPV4_HDR_LEN, (uint16_t)len);
     /* The pseudo-header sum, folded but not complemented: the receiver
      * adds the segment from csum_start and complements (Linux's
      * tcp_v4_send_check for CHECKSUM_PARTIAL). */
