@@ -81,8 +81,8 @@ void stack_flush(struct stack *s)
         return;
     struct gso_hdr h;
     unsigned segs = s->gso.segs;
-    size_t n = gso_finish(&s->gso, &h);
-    if (s->link->send_gso(s->link, &h, s->gso.buf, n) < 0) {
+    int pieces = gso_finish(&s->gso, &h);
+    if (s->link->send_gso(s->link, &h, s->gso.iov, pieces) < 0) {
         s->stats.link_errors++;
         return;
     }
@@ -103,13 +103,14 @@ static void link_send(struct stack *s, size_t len)
 /* On a link with offloads, a segment with data joins the super-packet
  * being built (gso.h) if it continues it, or starts the next one: the
  * segments a connection sends in one go leave as one packet, its payload
- * copied once and summed by no one (NEEDS_CSUM: the kernel delivers it
- * locally without summing, or sums it with the copy it makes). */
+ * neither copied (it goes from the send buffer, which keeps it until
+ * sndbuf_release) nor summed by anyone (NEEDS_CSUM: the kernel delivers
+ * it locally without summing, or sums it with the copy it makes). */
 static bool emit_offloaded(struct stack *s, const struct tcp_endpoints *ep,
                            const struct tcp_segment *seg, const struct tcp_payload *payload,
                            uint16_t ip_id)
 {
-    if (!s->gso.buf || !payload || ep->raddr == s->cfg.addr)
+    if (!s->link->send_gso || !payload || ep->raddr == s->cfg.addr)
         return false;
     size_t hl = tcp_build_header(s->tx, ep->laddr, ep->raddr, ip_id, seg,
                                  tcp_payload_len(payload));
@@ -138,6 +139,17 @@ static void emit_segment(struct tcp_host *h, const struct tcp_endpoints *ep,
         s->stats.link_errors++; /* larger than the MTU: a bug, counted */
 }
 
+/* The super-packet being built points into c's send buffer: it goes
+ * before the bytes it holds are released or the buffer moves. */
+static void sndbuf_release(struct tcp_host *h, const struct tcp_conn *c, uint32_t upto)
+{
+    struct stack *s = (struct stack *)h;
+    const struct tcp_endpoints *ep = &c->ep;
+    if (gso_carries(&s->gso, ep->laddr, ep->raddr, ep->lport, ep->rport) &&
+        seq_lt(s->gso.first_seq, upto))
+        stack_flush(s);
+}
+
 struct stack *stack_new(const struct stack_config *cfg, struct link *link)
 {
     /* RFC 791: every IPv4 host takes 576-byte datagrams; below 68 + 40
@@ -156,14 +168,13 @@ struct stack *stack_new(const struct stack_config *cfg, struct link *link)
     s->link = link;
     s->host.cfg = &s->cfg.tcp;
     s->host.emit = emit_segment;
+    s->host.sndbuf_release = sndbuf_release;
     s->tx_cap = link->mtu;
     s->rx_cap = RX_CAP;
     s->tx = malloc(s->tx_cap);
     s->rx = malloc(s->rx_cap);
     int err = 0;
-    if (link->send_gso && !(s->gso.buf = malloc(GSO_MAX_PACKET)))
-        err = -ENOMEM;
-    if (!err && cfg->random_isn_key)
+    if (cfg->random_isn_key)
         err = isn_key_random(&s->cfg.isn_key);
     if (!err && (!s->tx || !s->rx ||
                  tuple_table_init(&s->conns, offsetof(struct sock, ep) -
@@ -198,7 +209,6 @@ void stack_free(struct stack *s)
     free(s->acks);
     free(s->tx);
     free(s->rx);
-    free(s->gso.buf);
     free(s);
 }
 

@@ -185,6 +185,12 @@ struct tcp_host {
      * packets being processed is done: one ACK per burst, not one per
      * two segments (as Linux's GRO does). NULL: no batching. */
     void (*defer_ack)(struct tcp_host *h, struct tcp_conn *c);
+    /* An emit that keeps the payload it is handed (pieces of c's send
+     * buffer) to send later sets this: it is called before the send
+     * buffer's bytes up to sequence `upto` are released, and before the
+     * buffer moves or is freed (upto SND.MAX), so that the host uses
+     * what it kept first. NULL: emit is done with the payload on return. */
+    void (*sndbuf_release)(struct tcp_host *h, const struct tcp_conn *c, uint32_t upto);
     struct tcp_stats stats;
     struct tcp_mem mem;
 };

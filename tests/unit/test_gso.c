@@ -117,6 +117,17 @@ TEST(gso_split_keeps_cwr_on_the_first_segment_only)
     seen_free(&s);
 }
 
+/* The packet a builder's pieces hold, gathered into buf. */
+static size_t gather(uint8_t *buf, const struct iovec *iov, int pieces)
+{
+    size_t n = 0;
+    for (int i = 0; i < pieces; i++) {
+        memcpy(buf + n, iov[i].iov_base, iov[i].iov_len);
+        n += iov[i].iov_len;
+    }
+    return n;
+}
+
 /* A segment as tcp_build_packet makes it, and its header as the
  * offloading sender makes it. */
 static size_t header_of(uint8_t *hdr, const struct tcp_segment *seg, size_t len, uint16_t id)
@@ -128,7 +139,7 @@ TEST(gso_builder_coalesces_consecutive_segments_with_a_partial_checksum)
 {
     static uint8_t data[3 * MSS - 100], buf[GSO_MAX_PACKET];
     fill_random(data, sizeof data, 2);
-    struct gso_builder b = { .buf = buf };
+    struct gso_builder b = { 0 };
     uint8_t hdr[100];
     size_t lens[3] = { MSS, MSS, sizeof data - 2 * MSS };
     uint8_t flags[3] = { TCP_ACK, TCP_ACK, TCP_ACK | TCP_PSH };
@@ -141,8 +152,12 @@ TEST(gso_builder_coalesces_consecutive_segments_with_a_partial_checksum)
         off += lens[i];
     }
     struct gso_hdr h;
-    size_t n = gso_finish(&b, &h);
+    int pieces = gso_finish(&b, &h);
     CHECK_EQ(b.len, 0);
+    /* the headers, then the payload where it was, in one piece */
+    CHECK_EQ(pieces, 2);
+    CHECK(b.iov[1].iov_base == data);
+    size_t n = gather(buf, b.iov, pieces);
     CHECK_EQ(n, 20 + 32 + sizeof data);
     CHECK_EQ(h.flags, GSO_F_NEEDS_CSUM);
     CHECK_EQ(h.gso_type, GSO_TCPV4);
@@ -171,7 +186,7 @@ TEST(gso_builder_and_split_round_trip_to_the_segments_sent)
 {
     static uint8_t data[20 * MSS + 7], buf[GSO_MAX_PACKET];
     fill_random(data, sizeof data, 3);
-    struct gso_builder b = { .buf = buf };
+    struct gso_builder b = { 0 };
     uint8_t hdr[100], want[21][1600];
     size_t want_len[21];
     for (unsigned i = 0; i < 21; i++) {
@@ -183,7 +198,7 @@ TEST(gso_builder_and_split_round_trip_to_the_segments_sent)
         CHECK(gso_add(&b, hdr, header_of(hdr, &seg, len, (uint16_t)(9 + i)), &pl));
     }
     struct gso_hdr h;
-    size_t n = gso_finish(&b, &h);
+    size_t n = gather(buf, b.iov, gso_finish(&b, &h));
     struct gso_plan plan;
     CHECK_EQ(gso_inspect(&h, buf, n, &plan), DROP_NONE);
     struct seen s = { 0 };
@@ -197,8 +212,8 @@ TEST(gso_builder_and_split_round_trip_to_the_segments_sent)
 
 TEST(gso_builder_takes_only_what_continues_the_super_packet)
 {
-    static uint8_t data[2 * MSS], buf[GSO_MAX_PACKET];
-    struct gso_builder b = { .buf = buf };
+    static uint8_t data[2 * MSS];
+    struct gso_builder b = { 0 };
     uint8_t hdr[100];
     struct tcp_payload full = payload_of(data, MSS), big = payload_of(data, MSS + 1),
                        small = payload_of(data, 10);
@@ -244,13 +259,13 @@ TEST(gso_builder_takes_only_what_continues_the_super_packet)
 
 TEST(gso_builder_stops_at_64k)
 {
-    static uint8_t data[MSS], buf[GSO_MAX_PACKET];
-    struct gso_builder b = { .buf = buf };
+    static uint8_t data[64 * MSS];
+    struct gso_builder b = { 0 };
     uint8_t hdr[100];
-    struct tcp_payload pl = payload_of(data, MSS);
     unsigned taken = 0;
     for (uint32_t seq = 0;; seq += MSS, taken++) {
         struct tcp_segment seg = data_segment(seq, TCP_ACK);
+        struct tcp_payload pl = payload_of(data + seq, MSS);
         if (!gso_add(&b, hdr, header_of(hdr, &seg, MSS, 0), &pl))
             break;
     }
@@ -336,8 +351,8 @@ struct gso_wire {
     size_t head[2], tail[2];
 };
 
-static int wire_send_gso(struct link *l, const struct gso_hdr *h, const uint8_t *pkt,
-                         size_t len)
+static int wire_send_gso(struct link *l, const struct gso_hdr *h, const struct iovec *pkt,
+                         int pieces)
 {
     struct wire_end *e = (struct wire_end *)l;
     struct gso_wire *w = e->w;
@@ -346,16 +361,23 @@ static int wire_send_gso(struct link *l, const struct gso_hdr *h, const uint8_t 
         return -ENOBUFS;
     struct gso_packet *p = &w->q[to][w->tail[to]++ % GSO_QUEUE];
     p->h = *h;
-    p->len = len;
-    p->data = malloc(len);
-    memcpy(p->data, pkt, len);
+    p->len = 0;
+    for (int i = 0; i < pieces; i++)
+        p->len += pkt[i].iov_len;
+    p->data = malloc(p->len);
+    gather(p->data, pkt, pieces);
     return 0;
+}
+
+static int wire_send_whole(struct link *l, const struct gso_hdr *h, const uint8_t *pkt,
+                           size_t len)
+{
+    return wire_send_gso(l, h, &(struct iovec){ (void *)pkt, len }, 1);
 }
 
 static int wire_send(struct link *l, const uint8_t *pkt, size_t len)
 {
-    struct gso_hdr h = { 0 };
-    return wire_send_gso(l, &h, pkt, len);
+    return wire_send_whole(l, &(struct gso_hdr){ 0 }, pkt, len);
 }
 
 static ssize_t wire_recv_gso(struct link *l, uint8_t *buf, size_t cap, struct gso_hdr *h)
@@ -473,11 +495,11 @@ TEST(gso_stack_drops_and_counts_malformed_offloaded_packets)
         { .gso_type = 3 /* UDP */, .gso_size = MSS },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        CHECK_EQ(wire_send_gso(&w.end[0].link, &bad[i], pkt, n), 0);
+        CHECK_EQ(wire_send_whole(&w.end[0].link, &bad[i], pkt, n), 0);
     /* a garbled super-packet: IHL past the end */
     pkt[0] = 0x4f;
     put_be16(pkt + 2, 40);
-    CHECK_EQ(wire_send_gso(&w.end[0].link, &tso_hdr, pkt, 40), 0);
+    CHECK_EQ(wire_send_whole(&w.end[0].link, &tso_hdr, pkt, 40), 0);
     CHECK_EQ(stack_receive(st, 1000000), 4);
     struct stack_stats stats;
     stack_get_stats(st, &stats);
@@ -498,8 +520,8 @@ TEST(gso_stack_verifies_checksums_the_link_did_not_vouch_for)
     size_t n = offloaded_packet(pkt, sizeof pkt, 100, TCP_ACK);
     pkt[n - 1] ^= 1;
     struct gso_hdr plain = { 0 }, valid = { .flags = GSO_F_DATA_VALID };
-    CHECK_EQ(wire_send_gso(&w.end[0].link, &plain, pkt, n), 0);
-    CHECK_EQ(wire_send_gso(&w.end[0].link, &valid, pkt, n), 0);
+    CHECK_EQ(wire_send_whole(&w.end[0].link, &plain, pkt, n), 0);
+    CHECK_EQ(wire_send_whole(&w.end[0].link, &valid, pkt, n), 0);
     CHECK_EQ(stack_receive(st, 1000000), 2);
     struct stack_stats stats;
     stack_get_stats(st, &stats);
@@ -547,7 +569,7 @@ TEST(gso_stack_survives_random_vnet_headers_and_mutated_super_packets)
             pkt[rng_next(&rng) % 80] ^= (uint8_t)(1 + rng_next(&rng) % 255);
         if (rng_next(&rng) % 4 == 0)
             n = rng_next(&rng) % (n + 1);
-        if (wire_send_gso(&w.end[0].link, &h, pkt, n) == 0)
+        if (wire_send_whole(&w.end[0].link, &h, pkt, n) == 0)
             sent++;
         stack_receive(st, now);
         stack_timers(st, now);
@@ -567,4 +589,101 @@ TEST(gso_stack_survives_random_vnet_headers_and_mutated_super_packets)
     CHECK(stats.gso_in > 0);
     stack_free(st);
     wire_free(&w);
+}
+
+/* Two stacks on a gso wire with a connection from s[0] (c) to s[1] (a)
+ * established and nothing in flight. */
+struct gso_pair {
+    struct gso_wire w;
+    struct stack *s[2];
+    struct sock *l, *c, *a;
+    uint64_t now;
+};
+
+static void pair_exchange(struct gso_pair *p)
+{
+    for (int round = 0; round < 10; round++) {
+        for (int i = 0; i < 2; i++) {
+            stack_receive(p->s[i], p->now);
+            stack_timers(p->s[i], p->now);
+        }
+        p->now += 100;
+    }
+}
+
+static void pair_open(struct gso_pair *p)
+{
+    wire_init(&p->w);
+    p->s[0] = wire_stack(&p->w, 0);
+    p->s[1] = wire_stack(&p->w, 1);
+    p->now = 1000000;
+    CHECK_EQ(stack_socket(p->s[1], &p->l), 0);
+    CHECK_EQ(stack_bind(p->s[1], p->l, 0, 80), 0);
+    CHECK_EQ(stack_listen(p->s[1], p->l, 4), 0);
+    CHECK_EQ(stack_socket(p->s[0], &p->c), 0);
+    CHECK_EQ(stack_connect(p->s[0], p->c, A2, 80, p->now), -EINPROGRESS);
+    pair_exchange(p);
+    CHECK_EQ(stack_accept(p->s[1], p->l, &p->a), 0);
+}
+
+static void pair_close(struct gso_pair *p)
+{
+    stack_free(p->s[0]);
+    stack_free(p->s[1]);
+    wire_free(&p->w);
+}
+
+/* What arrives at a, read until nothing more comes. */
+static size_t pair_read(struct gso_pair *p, uint8_t *buf, size_t cap)
+{
+    size_t got = 0;
+    for (int round = 0; round < 1000; round++) {
+        pair_exchange(p);
+        ssize_t n = stack_recv(p->s[1], p->a, buf + got, cap - got, 0, p->now);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
+/* The super-packet being built points into the send buffer (no copy): it
+ * must leave before the buffer moves to a larger allocation, or it would
+ * send freed memory (ASan) or the wrong bytes. */
+TEST(gso_a_super_packet_in_the_making_leaves_before_its_send_buffer_moves)
+{
+    static struct gso_pair p;
+    pair_open(&p);
+    enum { FIRST = 3 * MSS, MORE = 200000 };
+    static uint8_t out[FIRST + MORE], in[FIRST + MORE];
+    fill_random(out, sizeof out, 7);
+    CHECK_EQ(stack_send(p.s[0], p.c, out, FIRST, p.now), FIRST);
+    /* not flushed: the next send grows the buffer under it */
+    ssize_t n = stack_send(p.s[0], p.c, out + FIRST, MORE, p.now);
+    CHECK(n > 0);
+    stack_flush(p.s[0]);
+    size_t want = FIRST + (size_t)n;
+    CHECK_EQ(pair_read(&p, in, sizeof in), want);
+    CHECK(memcmp(in, out, want) == 0);
+    pair_close(&p);
+}
+
+/* ... and before the connection's end frees it: data emitted while the
+ * peer's RST was on its way goes out (it finds no socket). */
+TEST(gso_a_super_packet_in_the_making_leaves_before_a_reset_frees_its_send_buffer)
+{
+    static struct gso_pair p;
+    pair_open(&p);
+    static uint8_t out[3 * MSS];
+    fill_random(out, sizeof out, 8);
+    stack_abort(p.s[1], p.a, p.now);
+    stack_flush(p.s[1]);
+    CHECK_EQ(stack_send(p.s[0], p.c, out, sizeof out, p.now), (ssize_t)sizeof out);
+    /* the RST arrives with the data not yet flushed */
+    stack_receive(p.s[0], p.now);
+    struct stack_stats st;
+    stack_get_stats(p.s[0], &st);
+    CHECK_EQ(st.gso_out, 1);
+    CHECK_EQ(st.tcp.resets_in, 1);
+    pair_close(&p);
 }
