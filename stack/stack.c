@@ -726,9 +726,37 @@ static void input_segment(void *ctx, const uint8_t *seg, size_t len)
     packet_input(in->s, seg, len, true, in->now);
 }
 
-/* A packet from a link with offloads: a super-packet is taken as the
- * segments it stands for, one after the other in this batch, as Linux's
- * GRO hands them up; a checksum the link vouched for is not summed again. */
+/* A super-packet for an established connection, taken as one segment
+ * when that is the same as its segments one by one (tcp_input_coalesced:
+ * one test, one copy, one ACK decision); false when not, nothing done. */
+static bool coalesced_input(struct stack *s, const uint8_t *pkt, size_t len,
+                            const struct gso_plan *plan, uint64_t now)
+{
+    struct ipv4_packet ip;
+    struct tcp_segment seg;
+    unsigned segs = gso_segments(plan);
+    if (segs < 2 || ipv4_parse(pkt, len, &ip) != DROP_NONE || ip.dst != s->cfg.addr ||
+        ip.proto != IPPROTO_TCP_ ||
+        tcp_parse_csum(ip.payload, ip.payload_len, ip.src, ip.dst, false, &seg) != DROP_NONE)
+        return false;
+    struct tcp_endpoints ep = {
+        .laddr = ip.dst, .raddr = ip.src, .lport = seg.dport, .rport = seg.sport,
+    };
+    /* not a child whose first data completes it (tcp_packet_input) */
+    struct sock *k = table_lookup(s, &ep);
+    if (!k || k->defer_until || !tcp_input_coalesced(&k->conn, &seg, segs, plan->seg_size, now))
+        return false;
+    s->stats.ip_in += segs;
+    s->stats.tcp_in += segs;
+    s->stats.gso_in_whole++;
+    sock_settle(s, k);
+    return true;
+}
+
+/* A packet from a link with offloads: a super-packet is taken whole, or
+ * as the segments it stands for, one after the other in this batch, as
+ * Linux's GRO hands them up; a checksum the link vouched for is not
+ * summed again. */
 static void offloaded_input(struct stack *s, const struct gso_hdr *h, uint8_t *pkt, size_t len,
                             uint64_t now)
 {
@@ -739,7 +767,8 @@ static void offloaded_input(struct stack *s, const struct gso_hdr *h, uint8_t *p
         count_drop(s, r);
     } else if (plan.seg_size) {
         s->stats.gso_in++;
-        gso_split(pkt, &plan, false, input_segment, &(struct split_input){ s, now });
+        if (!coalesced_input(s, pkt, len, &plan, now))
+            gso_split(pkt, &plan, false, input_segment, &(struct split_input){ s, now });
     } else {
         packet_input(s, pkt, len, plan.csum_trusted, now);
     }

@@ -364,6 +364,17 @@ void tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
 /* Frees the buffers. */
 void tcp_conn_destroy(struct tcp_conn *c);
 
+/* A super-packet (gso.h) of `segs` segments of seg_size bytes of payload
+ * (the last may be shorter), `seg` standing for all of them: taken as
+ * one segment (one acceptability test, one copy into the receive buffer,
+ * one ACK decision, counted as `segs` segments) when that leaves the
+ * same state and sends the same segments as taking them one by one: in
+ * order, within the window and buffer, nothing held out of order, an ACK
+ * field with no news, nothing to send and ACKs deferred to the end of
+ * the batch (host->defer_ack). Else false, nothing done: the caller
+ * feeds them to tcp_input one by one. */
+bool tcp_input_coalesced(struct tcp_conn *c, const struct tcp_segment *seg, unsigned segs,
+                         uint32_t seg_size, uint64_t now);
 /* RFC 9293 3.10.1 OPEN, active: sends SYN, enters SYN-SENT. */
 void tcp_open_active(struct tcp_conn *c, uint32_t iss, uint64_t now);
 /* OPEN, passive: the connection enters LISTEN; the SYN that created it is
