@@ -12,7 +12,6 @@
 #define TCP_OFF_SEQ 4
 #define TCP_OFF_FLAGS 13
 #define TCP_OFF_CSUM 16
-#define MAX_HDR_LEN (60 + 60)   /* IP and TCP, options included */
 
 enum drop_reason gso_inspect(const struct gso_hdr *h, const uint8_t *pkt, size_t len,
                              struct gso_plan *out)
@@ -60,18 +59,11 @@ static void set_tcp_csum(uint8_t *pkt, size_t ihl, size_t tcp_len)
     put_be16(t + TCP_OFF_CSUM, csum_fold(csum_partial(t, tcp_len, sum)));
 }
 
-static void set_ip_totlen(uint8_t *pkt, size_t ihl, size_t total)
-{
-    put_be16(pkt + IP_OFF_TOTLEN, (uint16_t)total);
-    put_be16(pkt + IP_OFF_CSUM, 0);
-    put_be16(pkt + IP_OFF_CSUM, csum_fold(csum_partial(pkt, ihl, 0)));
-}
-
 unsigned gso_split(uint8_t *pkt, const struct gso_plan *p, bool fill_csum,
                    void (*fn)(void *ctx, const uint8_t *seg, size_t len), void *ctx)
 {
     size_t hl = p->hdr_len, ihl = (size_t)(pkt[0] & 0x0f) * 4;
-    uint8_t tmpl[MAX_HDR_LEN];
+    uint8_t tmpl[GSO_MAX_HDR_LEN];
     memcpy(tmpl, pkt, hl);
     uint16_t id = get_be16(tmpl + IP_OFF_ID);
     uint32_t seq = get_be32(tmpl + ihl + TCP_OFF_SEQ);
@@ -84,7 +76,7 @@ unsigned gso_split(uint8_t *pkt, const struct gso_plan *p, bool fill_csum,
         uint8_t *seg = pkt + off;
         memcpy(seg, tmpl, hl);
         put_be16(seg + IP_OFF_ID, (uint16_t)(id + i));
-        set_ip_totlen(seg, ihl, hl + len);
+        ipv4_set_total_len(seg, ihl, (uint16_t)(hl + len));
         uint8_t *t = seg + ihl;
         put_be32(t + TCP_OFF_SEQ, seq + (uint32_t)off);
         uint8_t f = flags;
@@ -105,7 +97,7 @@ unsigned gso_split(uint8_t *pkt, const struct gso_plan *p, bool fill_csum,
  * (which must continue b's), PSH and FIN, and the TCP checksum. */
 static bool continues(const struct gso_builder *b, const uint8_t *hdr, size_t hl)
 {
-    const uint8_t *have = b->buf;
+    const uint8_t *have = b->hdr;
     if (hl != b->hdr_len || b->closed || get_be32(hdr + IPV4_HDR_LEN + TCP_OFF_SEQ) != b->next_seq)
         return false;
     static const struct { size_t from, to; } same[] = {
@@ -124,44 +116,76 @@ static bool continues(const struct gso_builder *b, const uint8_t *hdr, size_t hl
            !memcmp(have + after_csum, hdr + after_csum, hl - after_csum);
 }
 
+/* Appends the payload's pieces to b->iov, a piece that starts where the
+ * last one ends extending it; false (b unchanged) if they need more than
+ * GSO_MAX_PIECES. */
+static bool add_pieces(struct gso_builder *b, const struct tcp_payload *payload)
+{
+    struct iovec iov[1 + GSO_MAX_PIECES];
+    int n = b->iovcnt;
+    memcpy(iov, b->iov, sizeof iov);
+    for (int i = 0; i < 2 && payload->len[i]; i++) {
+        struct iovec *last = &iov[n - 1];
+        if (n > 1 && (const uint8_t *)last->iov_base + last->iov_len == payload->base[i])
+            last->iov_len += payload->len[i];
+        else if (n == 1 + GSO_MAX_PIECES)
+            return false;
+        else
+            iov[n++] = (struct iovec){ (void *)payload->base[i], payload->len[i] };
+    }
+    memcpy(b->iov, iov, sizeof iov);
+    b->iovcnt = n;
+    return true;
+}
+
 bool gso_add(struct gso_builder *b, const uint8_t *hdr, size_t hl,
              const struct tcp_payload *payload)
 {
     size_t len = tcp_payload_len(payload);
     uint8_t flags = hdr[IPV4_HDR_LEN + TCP_OFF_FLAGS];
-    if (len == 0 || (flags & (TCP_SYN | TCP_RST | TCP_URG)))
+    if (len == 0 || (flags & (TCP_SYN | TCP_RST | TCP_URG)) || hl > GSO_MAX_HDR_LEN)
         return false;
     if (b->len) {
-        if (!continues(b, hdr, hl) || len > b->seg_size || b->len + len > GSO_MAX_PACKET)
+        if (!continues(b, hdr, hl) || len > b->seg_size || b->len + len > GSO_MAX_PACKET ||
+            !add_pieces(b, payload))
             return false;
-        b->buf[IPV4_HDR_LEN + TCP_OFF_FLAGS] = flags;
+        b->hdr[IPV4_HDR_LEN + TCP_OFF_FLAGS] = flags;
     } else {
         if (hl + len > GSO_MAX_PACKET)
             return false;
-        memcpy(b->buf, hdr, hl);
+        memcpy(b->hdr, hdr, hl);
+        b->iov[0] = (struct iovec){ b->hdr, hl };
+        b->iovcnt = 1;
+        add_pieces(b, payload);   /* an empty b has room for two */
         b->len = b->hdr_len = hl;
         b->seg_size = (uint32_t)len;
+        b->first_seq = get_be32(hdr + IPV4_HDR_LEN + TCP_OFF_SEQ);
         b->segs = 0;
-        b->closed = false;
     }
-    for (int i = 0; i < 2 && payload->len[i]; i++) {
-        memcpy(b->buf + b->len, payload->base[i], payload->len[i]);
-        b->len += payload->len[i];
-    }
+    b->len += len;
     b->segs++;
     b->next_seq = get_be32(hdr + IPV4_HDR_LEN + TCP_OFF_SEQ) + (uint32_t)len;
     b->closed = len < b->seg_size || (flags & (TCP_PSH | TCP_FIN));
     return true;
 }
 
-size_t gso_finish(struct gso_builder *b, struct gso_hdr *out)
+bool gso_carries(const struct gso_builder *b, uint32_t src, uint32_t dst, uint16_t sport,
+                 uint16_t dport)
 {
-    uint8_t *pkt = b->buf;
+    const uint8_t *t = b->hdr + IPV4_HDR_LEN;
+    return b->len && get_be32(b->hdr + 12) == src && get_be32(b->hdr + 16) == dst &&
+           get_be16(t) == sport && get_be16(t + 2) == dport;
+}
+
+int gso_finish(struct gso_builder *b, struct gso_hdr *out)
+{
+    uint8_t *pkt = b->hdr;
     size_t len = b->len;
-    set_ip_totlen(pkt, IPV4_HDR_LEN, len);
+    ipv4_set_total_len(pkt, IPV4_HDR_LEN, (uint16_t)len);
     /* The pseudo-header sum, folded but not complemented: the receiver
      * adds the segment from csum_start and complements (Linux's
-     * tcp_v4_send_check for CHECKSUM_PARTIAL). */
+     * tcp_v4_send_check for CHECKSUM_PARTIAL). So no one sums the
+     * payload, which goes from where it is (no copy). */
     uint32_t pseudo = csum_pseudo(get_be32(pkt + 12), get_be32(pkt + 16), IPPROTO_TCP_,
                                   (uint16_t)(len - IPV4_HDR_LEN));
     put_be16(pkt + IPV4_HDR_LEN + TCP_OFF_CSUM, (uint16_t)~csum_fold(pseudo));
@@ -175,5 +199,5 @@ size_t gso_finish(struct gso_builder *b, struct gso_hdr *out)
         .csum_offset = TCP_OFF_CSUM,
     };
     b->len = 0;
-    return len;
+    return b->iovcnt;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "wire.h"
 
@@ -55,15 +56,22 @@ unsigned gso_segments(const struct gso_plan *p);
 unsigned gso_split(uint8_t *pkt, const struct gso_plan *p, bool fill_csum,
                    void (*fn)(void *ctx, const uint8_t *seg, size_t len), void *ctx);
 
-/* A super-packet being built from consecutive segments of one connection
- * in buf (GSO_MAX_PACKET bytes): each segment's header is built with
- * tcp_build_header, then offered. */
+/* A super-packet being built from consecutive segments of one
+ * connection: each segment's header is built with tcp_build_header, then
+ * offered. The headers are copied; the payload is not: the super-packet
+ * is iov, the headers and then pieces of the caller's memory (merged
+ * where one continues the last), which must stay as they are until it is
+ * sent. */
+#define GSO_MAX_HDR_LEN (60 + 60)   /* IP and TCP, options included */
+#define GSO_MAX_PIECES 4            /* of payload: a ring's data wraps once */
 struct gso_builder {
-    uint8_t *buf;
-    size_t len;              /* bytes in buf; 0: empty */
+    uint8_t hdr[GSO_MAX_HDR_LEN];
+    struct iovec iov[1 + GSO_MAX_PIECES];
+    int iovcnt;
+    size_t len;              /* bytes in it; 0: empty */
     size_t hdr_len;          /* IP + TCP headers */
     uint32_t seg_size;       /* payload of the first segment: every one but the last */
-    uint32_t next_seq;
+    uint32_t first_seq, next_seq;   /* the payload's sequence space */
     unsigned segs;
     bool closed;             /* a short segment, PSH or FIN ended it */
 };
@@ -75,10 +83,14 @@ struct gso_builder {
  * takes any segment with data and no SYN, RST or URG. */
 bool gso_add(struct gso_builder *b, const uint8_t *hdr, size_t hl,
              const struct tcp_payload *payload);
+/* Whether b holds segments from src:sport to dst:dport. */
+bool gso_carries(const struct gso_builder *b, uint32_t src, uint32_t dst, uint16_t sport,
+                 uint16_t dport);
 /* Completes the super-packet in b (IP total length and checksum, the
  * last segment's flags, and in the TCP checksum field the pseudo-header
- * sum the receiver completes: NEEDS_CSUM) and its vnet header; returns
- * its length and empties b. */
-size_t gso_finish(struct gso_builder *b, struct gso_hdr *out);
+ * sum the receiver completes: NEEDS_CSUM) and its vnet header; empties b
+ * and returns the number of pieces of b->iov that hold the packet (valid
+ * until the next gso_add). */
+int gso_finish(struct gso_builder *b, struct gso_hdr *out);
 
 #endif

@@ -57,15 +57,20 @@ void ipv4_build_header(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, 
 {
     buf[0] = 0x45;                  /* version 4, IHL 5 */
     buf[1] = tos;
-    put_be16(buf + 2, (uint16_t)(IPV4_HDR_LEN + payload_len));
     put_be16(buf + 4, id);
     put_be16(buf + 6, IP_FLAG_DF);  /* RFC 1191: path MTU discovery */
     buf[8] = ttl ? ttl : IP_DEFAULT_TTL;
     buf[9] = proto;
-    put_be16(buf + 10, 0);
     put_be32(buf + 12, src);
     put_be32(buf + 16, dst);
-    put_be16(buf + 10, csum_fold(csum_partial(buf, IPV4_HDR_LEN, 0)));
+    ipv4_set_total_len(buf, IPV4_HDR_LEN, (uint16_t)(IPV4_HDR_LEN + payload_len));
+}
+
+void ipv4_set_total_len(uint8_t *buf, size_t ihl, uint16_t total_len)
+{
+    put_be16(buf + 2, total_len);
+    put_be16(buf + 10, 0);
+    put_be16(buf + 10, csum_fold(csum_partial(buf, ihl, 0)));
 }
 
 const char *drop_reason_name(enum drop_reason r)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 struct gso_hdr;
 
@@ -18,8 +19,11 @@ struct link {
     uint32_t mtu;
     /* A link with offloads (gso.h) has these too, else NULL: packets
      * with their vnet header, super-packets of up to 64 KB among them.
-     * The stack then uses them instead of send and recv. */
-    int (*send_gso)(struct link *l, const struct gso_hdr *h, const uint8_t *pkt, size_t len);
+     * The stack then uses them instead of send and recv; send_gso takes
+     * the packet in `pieces` pieces (its headers, then payload from the
+     * send buffers: gso.h), used only during the call. */
+    int (*send_gso)(struct link *l, const struct gso_hdr *h, const struct iovec *pkt,
+                    int pieces);
     ssize_t (*recv_gso)(struct link *l, uint8_t *buf, size_t cap, struct gso_hdr *h);
 };
 

@@ -81,8 +81,8 @@ void stack_flush(struct stack *s)
         return;
     struct gso_hdr h;
     unsigned segs = s->gso.segs;
-    size_t n = gso_finish(&s->gso, &h);
-    if (s->link->send_gso(s->link, &h, s->gso.buf, n) < 0) {
+    int pieces = gso_finish(&s->gso, &h);
+    if (s->link->send_gso(s->link, &h, s->gso.iov, pieces) < 0) {
         s->stats.link_errors++;
         return;
     }
@@ -103,13 +103,14 @@ static void link_send(struct stack *s, size_t len)
 /* On a link with offloads, a segment with data joins the super-packet
  * being built (gso.h) if it continues it, or starts the next one: the
  * segments a connection sends in one go leave as one packet, its payload
- * copied once and summed by no one (NEEDS_CSUM: the kernel delivers it
- * locally without summing, or sums it with the copy it makes). */
+ * neither copied (it goes from the send buffer, which keeps it until
+ * sndbuf_release) nor summed by anyone (NEEDS_CSUM: the kernel delivers
+ * it locally without summing, or sums it with the copy it makes). */
 static bool emit_offloaded(struct stack *s, const struct tcp_endpoints *ep,
                            const struct tcp_segment *seg, const struct tcp_payload *payload,
                            uint16_t ip_id)
 {
-    if (!s->gso.buf || !payload || ep->raddr == s->cfg.addr)
+    if (!s->link->send_gso || !payload || ep->raddr == s->cfg.addr)
         return false;
     size_t hl = tcp_build_header(s->tx, ep->laddr, ep->raddr, ip_id, seg,
                                  tcp_payload_len(payload));
@@ -138,6 +139,17 @@ static void emit_segment(struct tcp_host *h, const struct tcp_endpoints *ep,
         s->stats.link_errors++; /* larger than the MTU: a bug, counted */
 }
 
+/* The super-packet being built points into c's send buffer: it goes
+ * before the bytes it holds are released or the buffer moves. */
+static void sndbuf_release(struct tcp_host *h, const struct tcp_conn *c, uint32_t upto)
+{
+    struct stack *s = (struct stack *)h;
+    const struct tcp_endpoints *ep = &c->ep;
+    if (gso_carries(&s->gso, ep->laddr, ep->raddr, ep->lport, ep->rport) &&
+        seq_lt(s->gso.first_seq, upto))
+        stack_flush(s);
+}
+
 struct stack *stack_new(const struct stack_config *cfg, struct link *link)
 {
     /* RFC 791: every IPv4 host takes 576-byte datagrams; below 68 + 40
@@ -156,14 +168,13 @@ struct stack *stack_new(const struct stack_config *cfg, struct link *link)
     s->link = link;
     s->host.cfg = &s->cfg.tcp;
     s->host.emit = emit_segment;
+    s->host.sndbuf_release = sndbuf_release;
     s->tx_cap = link->mtu;
     s->rx_cap = RX_CAP;
     s->tx = malloc(s->tx_cap);
     s->rx = malloc(s->rx_cap);
     int err = 0;
-    if (link->send_gso && !(s->gso.buf = malloc(GSO_MAX_PACKET)))
-        err = -ENOMEM;
-    if (!err && cfg->random_isn_key)
+    if (cfg->random_isn_key)
         err = isn_key_random(&s->cfg.isn_key);
     if (!err && (!s->tx || !s->rx ||
                  tuple_table_init(&s->conns, offsetof(struct sock, ep) -
@@ -198,7 +209,6 @@ void stack_free(struct stack *s)
     free(s->acks);
     free(s->tx);
     free(s->rx);
-    free(s->gso.buf);
     free(s);
 }
 
@@ -718,9 +728,37 @@ static void input_segment(void *ctx, const uint8_t *seg, size_t len)
     packet_input(in->s, seg, len, true, in->now);
 }
 
-/* A packet from a link with offloads: a super-packet is taken as the
- * segments it stands for, one after the other in this batch, as Linux's
- * GRO hands them up; a checksum the link vouched for is not summed again. */
+/* A super-packet for an established connection, taken as one segment
+ * when that is the same as its segments one by one (tcp_input_coalesced:
+ * one test, one copy, one ACK decision); false when not, nothing done. */
+static bool coalesced_input(struct stack *s, const uint8_t *pkt, size_t len,
+                            const struct gso_plan *plan, uint64_t now)
+{
+    struct ipv4_packet ip;
+    struct tcp_segment seg;
+    unsigned segs = gso_segments(plan);
+    if (segs < 2 || ipv4_parse(pkt, len, &ip) != DROP_NONE || ip.dst != s->cfg.addr ||
+        ip.proto != IPPROTO_TCP_ ||
+        tcp_parse_csum(ip.payload, ip.payload_len, ip.src, ip.dst, false, &seg) != DROP_NONE)
+        return false;
+    struct tcp_endpoints ep = {
+        .laddr = ip.dst, .raddr = ip.src, .lport = seg.dport, .rport = seg.sport,
+    };
+    /* not a child whose first data completes it (tcp_packet_input) */
+    struct sock *k = table_lookup(s, &ep);
+    if (!k || k->defer_until || !tcp_input_coalesced(&k->conn, &seg, segs, plan->seg_size, now))
+        return false;
+    s->stats.ip_in += segs;
+    s->stats.tcp_in += segs;
+    s->stats.gso_in_whole++;
+    sock_settle(s, k);
+    return true;
+}
+
+/* A packet from a link with offloads: a super-packet is taken whole, or
+ * as the segments it stands for, one after the other in this batch, as
+ * Linux's GRO hands them up; a checksum the link vouched for is not
+ * summed again. */
 static void offloaded_input(struct stack *s, const struct gso_hdr *h, uint8_t *pkt, size_t len,
                             uint64_t now)
 {
@@ -731,7 +769,11 @@ static void offloaded_input(struct stack *s, const struct gso_hdr *h, uint8_t *p
         count_drop(s, r);
     } else if (plan.seg_size) {
         s->stats.gso_in++;
-        gso_split(pkt, &plan, false, input_segment, &(struct split_input){ s, now });
+        if (!coalesced_input(s, pkt, len, &plan, now)) {
+            s->host.in_super_packet = true;
+            gso_split(pkt, &plan, false, input_segment, &(struct split_input){ s, now });
+            s->host.in_super_packet = false;
+        }
     } else {
         packet_input(s, pkt, len, plan.csum_trusted, now);
     }

@@ -37,6 +37,8 @@ struct stack_stats {
     uint64_t ip_in, ip_out, tcp_in, icmp_in, icmp_out, link_errors;
     uint64_t gso_in, gso_out;    /* super-packets (gso.h); ip_in and ip_out
                                     count their segments */
+    uint64_t gso_in_whole;       /* of gso_in, those taken as one segment
+                                    (tcp_input_coalesced) */
     uint64_t drops[DROP_REASON_COUNT];
     struct tcp_stats tcp;        /* a copy of the host's counters */
     uint64_t sockets;            /* sockets now: the user's, and connections

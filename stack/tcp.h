@@ -194,6 +194,16 @@ struct tcp_host {
      * packets being processed is done: a few stretch ACKs per burst, not
      * one per two segments (as after Linux's GRO). NULL: no batching. */
     void (*defer_ack)(struct tcp_host *h, struct tcp_conn *c);
+    /* While set, the segments come from one super-packet cut up: the
+     * stretch-ACK stride is checked at its end (the batch's flush), as
+     * when it is taken whole, and as after Linux's GRO. */
+    bool in_super_packet;
+    /* An emit that keeps the payload it is handed (pieces of c's send
+     * buffer) to send later sets this: it is called before the send
+     * buffer's bytes up to sequence `upto` are released, and before the
+     * buffer moves or is freed (upto SND.MAX), so that the host uses
+     * what it kept first. NULL: emit is done with the payload on return. */
+    void (*sndbuf_release)(struct tcp_host *h, const struct tcp_conn *c, uint32_t upto);
     struct tcp_stats stats;
     struct tcp_mem mem;
 };
@@ -395,6 +405,17 @@ void tcp_conn_init(struct tcp_conn *c, struct tcp_host *host,
 /* Frees the buffers. */
 void tcp_conn_destroy(struct tcp_conn *c);
 
+/* A super-packet (gso.h) of `segs` segments of seg_size bytes of payload
+ * (the last may be shorter), `seg` standing for all of them: taken as
+ * one segment (one acceptability test, one copy into the receive buffer,
+ * one ACK decision, counted as `segs` segments) when that leaves the
+ * same state and sends the same segments as taking them one by one: in
+ * order, within the window and buffer, nothing held out of order, an ACK
+ * field with no news, nothing to send and ACKs deferred to the end of
+ * the batch (host->defer_ack). Else false, nothing done: the caller
+ * feeds them to tcp_input one by one. */
+bool tcp_input_coalesced(struct tcp_conn *c, const struct tcp_segment *seg, unsigned segs,
+                         uint32_t seg_size, uint64_t now);
 /* RFC 9293 3.10.1 OPEN, active: sends SYN, enters SYN-SENT. */
 void tcp_open_active(struct tcp_conn *c, uint32_t iss, uint64_t now);
 /* OPEN, passive: the connection enters LISTEN; the SYN that created it is

@@ -78,6 +78,7 @@ static void new_ack(struct tcp_conn *c, const struct tcp_segment *seg,
     uint32_t ack = seg->ack;
     uint32_t acked = ack - c->snd_una;
     uint32_t data_end = tcp_data_end(c);
+    tcp_sndbuf_release(c, seq_min(ack, data_end));
     ring_consume(&c->sndbuf, seq_min(ack, data_end) - c->snd_una);
     tcp_mem_release_idle(c);
     c->stats.bytes_acked += acked;

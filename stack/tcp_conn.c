@@ -87,6 +87,7 @@ void tcp_done(struct tcp_conn *c, int err)
     c->persist = false;
     /* Nothing queued for sending can be delivered any more, nor can
      * out-of-order data; received data stays readable, as on Linux. */
+    tcp_sndbuf_release(c, c->snd_max);
     ring_consume(&c->sndbuf, c->sndbuf.len);
     c->reass.count = 0;
     tcp_mem_sb_free(c);

@@ -153,9 +153,10 @@ static void take_fin(struct tcp_conn *c, uint32_t fin_seq, uint64_t now)
 }
 
 /* RFC 9293 3.10.7.4 seventh: place the text in the receive buffer, in
- * order or at its place beyond a gap. Returns true if the segment's last
- * byte was kept (so a FIN after it counts). */
-static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
+ * order or at its place beyond a gap; `segs`: the segments it stands for
+ * (tcp_input_coalesced). Returns true if the segment's last byte was kept
+ * (so a FIN after it counts). */
+static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s, unsigned segs,
                          uint64_t now)
 {
     uint32_t seq = s->seq, len = s->len;
@@ -213,13 +214,14 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s,
         c->rcv_nxt = end;
         tcp_rcvbuf_data_in(c, now);
         /* RFC 5681 4.2: ACK at once a segment that fills a gap; RFC 9293
-         * 3.8.6.3: else at least every second segment, or on a timer. */
+         * 3.8.6.3: else at least every second segment (those of a
+         * super-packet counted one by one), or on a timer. */
         if (filled_gap)
             c->ack_now = true;
         else if (c->quickacks) {      /* TCP_QUICKACK */
             c->quickacks--;
             c->ack_now = true;
-        } else if (++c->segs_unacked >= 2)
+        } else if ((c->segs_unacked += segs) >= 2)
             c->ack_soon = true;
         else
             tcp_arm_delack(c, now);
@@ -340,8 +342,9 @@ static void input_rst(struct tcp_conn *c, const struct tcp_segment *s,
     }
 }
 
+/* `segs`: the segments seg stands for (tcp_input_coalesced), else 1. */
 static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg,
-                               uint64_t now)
+                               unsigned segs, uint64_t now)
 {
     struct tcp_segment s = *seg;
 
@@ -410,7 +413,7 @@ static void input_synchronized(struct tcp_conn *c, const struct tcp_segment *seg
     bool fin_kept = true;
     if (s.len) {
         if (text_ok)
-            fin_kept = receive_text(c, &s, now);
+            fin_kept = receive_text(c, &s, segs, now);
         else {
             c->ack_now = true; /* after the peer's FIN: not new */
             tcp_sack_note_text(c, s.seq, s.seq + s.len);
@@ -450,9 +453,61 @@ void tcp_input(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now)
         input_syn_sent(c, seg, now);
         break;
     default:
-        input_synchronized(c, seg, now);
+        input_synchronized(c, seg, 1, now);
         break;
     }
     if (c->state != TCP_CLOSED)
         tcp_output(c, now);
+}
+
+/* Whether taking super-packet seg whole is the same as taking its
+ * segments one by one (tcp_input_coalesced). Each of them would be:
+ * - acceptable and kept whole (RFC 9293 3.10.7.4 first and seventh): in
+ *   order (SEG.SEQ = RCV.NXT), all within RCV.WND and the buffer, with
+ *   nothing held beyond a gap (so none fills one: RFC 5681 4.2 ACKs that
+ *   at once) and no FIN remembered out of order;
+ * - past PAWS alike (RFC 7323 5.3 R1: the segments share the TSval; one
+ *   older than TS.Recent, or a stale TS.Recent, goes the long way);
+ * - of no news as an ACK: SEG.ACK = SND.UNA = SND.MAX with nothing to
+ *   send, no SACK blocks, no ECN, URG, SYN or RST (so tcp_output after
+ *   each could only ACK, and a piggybacked ACK cannot split them), and
+ *   SND.WL1 =< SEG.SEQ (each updates the window in turn: SND.WL1 ends at
+ *   the last one's SEQ);
+ * - ACKed together: not in TCP_QUICKACK mode, ACKs deferred to the end
+ *   of the batch (host->defer_ack), so "every second segment" gives one
+ *   ACK for them all either way. */
+static bool takes_whole(const struct tcp_conn *c, const struct tcp_segment *s, uint64_t now)
+{
+    if (c->state != TCP_ESTABLISHED || !c->host->defer_ack || c->quickacks ||
+        s->seq != c->rcv_nxt || (s->flags & (uint8_t)~(TCP_PSH | TCP_FIN)) != TCP_ACK ||
+        s->ack != c->snd_una || c->snd_una != c->snd_max || c->sndbuf.len || c->persist ||
+        s->opt.sack_count || seq_gt(c->snd_wl1, s->seq) || !reass_empty(&c->reass) ||
+        c->ooo_fin)
+        return false;
+    if (c->ts_on && (!s->opt.has_ts || seq_lt(s->opt.ts_val, c->ts_recent) ||
+                     tcp_ts_recent_stale(c, now)))
+        return false;
+    return s->len <= min_u32(tcp_rcv_window(c), ring_space(&c->rcvbuf));
+}
+
+bool tcp_input_coalesced(struct tcp_conn *c, const struct tcp_segment *seg, unsigned segs,
+                         uint32_t seg_size, uint64_t now)
+{
+    if (segs < 2 || !takes_whole(c, seg, now))
+        return false;
+    /* the memory it needs (tcp_mem.c), or the long way, which takes
+     * what fits segment by segment */
+    struct ring *r = &c->rcvbuf;
+    tcp_mem_reserve(c, r, r->len + seg->len, TCP_MEM_IN_ORDER);
+    if (ring_room(r) < seg->len)
+        return false;
+    c->stats.segs_in += segs;
+    c->stats.data_segs_in += segs;
+    input_synchronized(c, seg, segs, now);
+    /* RFC 9293 3.10.7.4 fifth: the window as the last segment leaves it */
+    if (c->snd_wl1 == seg->seq)
+        c->snd_wl1 = seg->seq + (segs - 1) * seg_size;
+    if (c->state != TCP_CLOSED)
+        tcp_output(c, now);
+    return true;
 }

@@ -32,6 +32,13 @@ static inline uint32_t tcp_data_end(const struct tcp_conn *c)
 {
     return tcp_data_seq(c) + c->sndbuf.len;
 }
+/* Tells the host (tcp_host.sndbuf_release) that the send buffer's bytes
+ * before `upto` go, or with SND.MAX that the buffer moves or is freed. */
+static inline void tcp_sndbuf_release(const struct tcp_conn *c, uint32_t upto)
+{
+    if (c->host->sndbuf_release)
+        c->host->sndbuf_release(c->host, c, upto);
+}
 static inline bool tcp_fin_sent(const struct tcp_conn *c)
 {
     return c->fin_queued && seq_gt(c->snd_max, c->fin_seq);

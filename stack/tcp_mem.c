@@ -77,6 +77,8 @@ static bool ring_set_alloc(struct tcp_conn *c, struct ring *r, uint32_t alloc)
     uint32_t old = r->alloc;
     if (alloc == old)
         return true;
+    if (r == &c->sndbuf)
+        tcp_sndbuf_release(c, c->snd_max);
     if (!alloc)
         ring_free(r);
     else if (ring_realloc(r, alloc, ring_kept(c, r)) < 0)

@@ -313,7 +313,7 @@ void tcp_output(struct tcp_conn *c, uint64_t now)
                 c->batch_from = c->stats.data_segs_in - c->segs_unacked;
                 c->host->defer_ack(c->host, c);
             }
-            if (c->segs_unacked >= c->ack_stride)
+            if (c->segs_unacked >= c->ack_stride && !c->host->in_super_packet)
                 tcp_send_ack(c, now);
         } else {
             tcp_send_ack(c, now);

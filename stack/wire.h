@@ -76,6 +76,10 @@ enum drop_reason ipv4_parse(const uint8_t *pkt, size_t len,
  * means IP_DEFAULT_TTL. */
 void ipv4_build_header(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id,
                        uint16_t payload_len, uint8_t tos, uint8_t ttl);
+/* Sets the total length of the IPv4 header at buf (ihl bytes, options
+ * included) and its checksum anew (RFC 791): for headers built, and for
+ * those of the segments a super-packet is cut into (gso.c). */
+void ipv4_set_total_len(uint8_t *buf, size_t ihl, uint16_t total_len);
 
 /* ---- TCP (RFC 9293, RFC 7323, RFC 2018) ---- */
 #define TCP_HDR_LEN 20

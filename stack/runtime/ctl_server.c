@@ -302,7 +302,7 @@ static const struct figure {
     size_t off;
 } figures_shown[] = {
     STACK(ip_in), STACK(ip_out), STACK(tcp_in), STACK(icmp_in), STACK(icmp_out),
-    STACK(link_errors), STACK(gso_in), STACK(gso_out),
+    STACK(link_errors), STACK(gso_in), STACK(gso_out), STACK(gso_in_whole),
     STACK(tcp.segs_out), STACK(tcp.data_segs_out), STACK(tcp.bytes_out),
     STACK(tcp.retrans_segs), STACK(tcp.fast_retransmits), STACK(tcp.rto_expirations),
     STACK(tcp.zero_window_probes), STACK(tcp.keepalive_probes), STACK(tcp.challenge_acks),

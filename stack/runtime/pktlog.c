@@ -13,6 +13,9 @@
 #include "wire.h"
 
 #define LINKTYPE_RAW 101
+/* a copy of the largest packet a link with offloads moves (a read of up
+ * to 64 KB) */
+#define PKTLOG_SCRATCH 65536
 
 static uint64_t mono_us(void)
 {
@@ -48,21 +51,26 @@ static void show_segment(void *ctx, const uint8_t *seg, size_t len)
     show(ctx, seg, len);
 }
 
-/* A packet with a vnet header shown as it is (or would be) on the wire:
- * a super-packet as its segments, a partial checksum completed (gso.h),
- * on a copy: the packet itself goes on untouched. */
-static void show_offloaded(struct pktlog *p, const struct gso_hdr *h, const uint8_t *pkt,
-                           size_t len)
+/* A packet with a vnet header, in pieces, shown as it is (or would be)
+ * on the wire: a super-packet as its segments, a partial checksum
+ * completed (gso.h), on a copy: the packet itself goes on untouched. */
+static void show_offloaded(struct pktlog *p, const struct gso_hdr *h, const struct iovec *pkt,
+                           int pieces)
 {
+    size_t len = 0;
+    for (int i = 0; i < pieces; i++) {
+        size_t n = pkt[i].iov_len < PKTLOG_SCRATCH - len ? pkt[i].iov_len : PKTLOG_SCRATCH - len;
+        memcpy(p->scratch + len, pkt[i].iov_base, n);
+        len += n;
+    }
     struct gso_plan plan;
     bool partial = (h->flags & GSO_F_NEEDS_CSUM) && h->csum_start < len &&
                    (size_t)h->csum_start + h->csum_offset + 2 <= len;
-    if (len > GSO_MAX_PACKET || gso_inspect(h, pkt, len, &plan) != DROP_NONE ||
+    if (len > GSO_MAX_PACKET || gso_inspect(h, p->scratch, len, &plan) != DROP_NONE ||
         (!plan.seg_size && !partial)) {
-        show(p, pkt, len);
+        show(p, p->scratch, len);
         return;
     }
-    memcpy(p->scratch, pkt, len);
     if (plan.seg_size) {
         gso_split(p->scratch, &plan, true, show_segment, p);
         return;
@@ -74,11 +82,12 @@ static void show_offloaded(struct pktlog *p, const struct gso_hdr *h, const uint
     show(p, p->scratch, len);
 }
 
-static int log_send_gso(struct link *l, const struct gso_hdr *h, const uint8_t *pkt, size_t len)
+static int log_send_gso(struct link *l, const struct gso_hdr *h, const struct iovec *pkt,
+                        int pieces)
 {
     struct pktlog *p = (struct pktlog *)l;
-    show_offloaded(p, h, pkt, len);
-    return p->inner->send_gso(p->inner, h, pkt, len);
+    show_offloaded(p, h, pkt, pieces);
+    return p->inner->send_gso(p->inner, h, pkt, pieces);
 }
 
 static ssize_t log_recv_gso(struct link *l, uint8_t *buf, size_t cap, struct gso_hdr *h)
@@ -86,7 +95,7 @@ static ssize_t log_recv_gso(struct link *l, uint8_t *buf, size_t cap, struct gso
     struct pktlog *p = (struct pktlog *)l;
     ssize_t n = p->inner->recv_gso(p->inner, buf, cap, h);
     if (n > 0)
-        show_offloaded(p, h, buf, (size_t)n);
+        show_offloaded(p, h, &(struct iovec){ buf, (size_t)n }, 1);
     return n;
 }
 
@@ -114,7 +123,7 @@ int pktlog_init(struct pktlog *p, struct link *inner, bool print, const char *pc
     p->inner = inner;
     p->print = print;
     if (inner->send_gso && inner->recv_gso) {
-        p->scratch = malloc(GSO_MAX_PACKET);
+        p->scratch = malloc(PKTLOG_SCRATCH);
         if (!p->scratch) {
             snprintf(err, errlen, "tuntcp: out of memory");
             return -ENOMEM;

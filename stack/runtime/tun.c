@@ -26,11 +26,18 @@ _Static_assert(sizeof(struct gso_hdr) == sizeof(struct virtio_net_hdr) &&
                    offsetof(struct virtio_net_hdr, csum_offset),
                "gso_hdr is virtio_net_hdr");
 
-static int tun_send_gso(struct link *l, const struct gso_hdr *h, const uint8_t *pkt, size_t len)
+/* The vnet header and the packet's pieces in one writev: the payload
+ * goes from the send buffer to the kernel with no copy in between. */
+static int tun_send_gso(struct link *l, const struct gso_hdr *h, const struct iovec *pkt,
+                        int pieces)
 {
     struct tun_link *t = (struct tun_link *)l;
-    struct iovec iov[2] = { { (void *)h, sizeof *h }, { (void *)pkt, len } };
-    return writev(t->fd, iov, 2) < 0 ? -errno : 0;
+    struct iovec iov[1 + 1 + GSO_MAX_PIECES];
+    if (pieces < 1 || pieces >= (int)(sizeof iov / sizeof *iov))
+        return -EINVAL;
+    iov[0] = (struct iovec){ (void *)h, sizeof *h };
+    memcpy(iov + 1, pkt, (size_t)pieces * sizeof *pkt);
+    return writev(t->fd, iov, 1 + pieces) < 0 ? -errno : 0;
 }
 
 static ssize_t tun_recv_gso(struct link *l, uint8_t *buf, size_t cap, struct gso_hdr *h)
@@ -47,7 +54,8 @@ static int tun_send(struct link *l, const uint8_t *pkt, size_t len)
 {
     struct tun_link *t = (struct tun_link *)l;
     if (t->offload)
-        return tun_send_gso(l, &(struct gso_hdr){ 0 }, pkt, len);
+        return tun_send_gso(l, &(struct gso_hdr){ 0 },
+                            &(struct iovec){ (void *)pkt, len }, 1);
     ssize_t n = write(t->fd, pkt, len);
     return n < 0 ? -errno : 0;
 }

@@ -10,6 +10,7 @@
 #include "gso.h"
 #include "rng.h"
 #include "stack.h"
+#include "stack_internal.h"
 #include "test.h"
 #include "wire.h"
 
@@ -117,6 +118,17 @@ TEST(gso_split_keeps_cwr_on_the_first_segment_only)
     seen_free(&s);
 }
 
+/* The packet a builder's pieces hold, gathered into buf. */
+static size_t gather(uint8_t *buf, const struct iovec *iov, int pieces)
+{
+    size_t n = 0;
+    for (int i = 0; i < pieces; i++) {
+        memcpy(buf + n, iov[i].iov_base, iov[i].iov_len);
+        n += iov[i].iov_len;
+    }
+    return n;
+}
+
 /* A segment as tcp_build_packet makes it, and its header as the
  * offloading sender makes it. */
 static size_t header_of(uint8_t *hdr, const struct tcp_segment *seg, size_t len, uint16_t id)
@@ -128,7 +140,7 @@ TEST(gso_builder_coalesces_consecutive_segments_with_a_partial_checksum)
 {
     static uint8_t data[3 * MSS - 100], buf[GSO_MAX_PACKET];
     fill_random(data, sizeof data, 2);
-    struct gso_builder b = { .buf = buf };
+    struct gso_builder b = { 0 };
     uint8_t hdr[100];
     size_t lens[3] = { MSS, MSS, sizeof data - 2 * MSS };
     uint8_t flags[3] = { TCP_ACK, TCP_ACK, TCP_ACK | TCP_PSH };
@@ -141,8 +153,12 @@ TEST(gso_builder_coalesces_consecutive_segments_with_a_partial_checksum)
         off += lens[i];
     }
     struct gso_hdr h;
-    size_t n = gso_finish(&b, &h);
+    int pieces = gso_finish(&b, &h);
     CHECK_EQ(b.len, 0);
+    /* the headers, then the payload where it was, in one piece */
+    CHECK_EQ(pieces, 2);
+    CHECK(b.iov[1].iov_base == data);
+    size_t n = gather(buf, b.iov, pieces);
     CHECK_EQ(n, 20 + 32 + sizeof data);
     CHECK_EQ(h.flags, GSO_F_NEEDS_CSUM);
     CHECK_EQ(h.gso_type, GSO_TCPV4);
@@ -171,7 +187,7 @@ TEST(gso_builder_and_split_round_trip_to_the_segments_sent)
 {
     static uint8_t data[20 * MSS + 7], buf[GSO_MAX_PACKET];
     fill_random(data, sizeof data, 3);
-    struct gso_builder b = { .buf = buf };
+    struct gso_builder b = { 0 };
     uint8_t hdr[100], want[21][1600];
     size_t want_len[21];
     for (unsigned i = 0; i < 21; i++) {
@@ -183,7 +199,7 @@ TEST(gso_builder_and_split_round_trip_to_the_segments_sent)
         CHECK(gso_add(&b, hdr, header_of(hdr, &seg, len, (uint16_t)(9 + i)), &pl));
     }
     struct gso_hdr h;
-    size_t n = gso_finish(&b, &h);
+    size_t n = gather(buf, b.iov, gso_finish(&b, &h));
     struct gso_plan plan;
     CHECK_EQ(gso_inspect(&h, buf, n, &plan), DROP_NONE);
     struct seen s = { 0 };
@@ -197,8 +213,8 @@ TEST(gso_builder_and_split_round_trip_to_the_segments_sent)
 
 TEST(gso_builder_takes_only_what_continues_the_super_packet)
 {
-    static uint8_t data[2 * MSS], buf[GSO_MAX_PACKET];
-    struct gso_builder b = { .buf = buf };
+    static uint8_t data[2 * MSS];
+    struct gso_builder b = { 0 };
     uint8_t hdr[100];
     struct tcp_payload full = payload_of(data, MSS), big = payload_of(data, MSS + 1),
                        small = payload_of(data, 10);
@@ -244,13 +260,13 @@ TEST(gso_builder_takes_only_what_continues_the_super_packet)
 
 TEST(gso_builder_stops_at_64k)
 {
-    static uint8_t data[MSS], buf[GSO_MAX_PACKET];
-    struct gso_builder b = { .buf = buf };
+    static uint8_t data[64 * MSS];
+    struct gso_builder b = { 0 };
     uint8_t hdr[100];
-    struct tcp_payload pl = payload_of(data, MSS);
     unsigned taken = 0;
     for (uint32_t seq = 0;; seq += MSS, taken++) {
         struct tcp_segment seg = data_segment(seq, TCP_ACK);
+        struct tcp_payload pl = payload_of(data + seq, MSS);
         if (!gso_add(&b, hdr, header_of(hdr, &seg, MSS, 0), &pl))
             break;
     }
@@ -336,8 +352,8 @@ struct gso_wire {
     size_t head[2], tail[2];
 };
 
-static int wire_send_gso(struct link *l, const struct gso_hdr *h, const uint8_t *pkt,
-                         size_t len)
+static int wire_send_gso(struct link *l, const struct gso_hdr *h, const struct iovec *pkt,
+                         int pieces)
 {
     struct wire_end *e = (struct wire_end *)l;
     struct gso_wire *w = e->w;
@@ -346,16 +362,23 @@ static int wire_send_gso(struct link *l, const struct gso_hdr *h, const uint8_t 
         return -ENOBUFS;
     struct gso_packet *p = &w->q[to][w->tail[to]++ % GSO_QUEUE];
     p->h = *h;
-    p->len = len;
-    p->data = malloc(len);
-    memcpy(p->data, pkt, len);
+    p->len = 0;
+    for (int i = 0; i < pieces; i++)
+        p->len += pkt[i].iov_len;
+    p->data = malloc(p->len);
+    gather(p->data, pkt, pieces);
     return 0;
+}
+
+static int wire_send_whole(struct link *l, const struct gso_hdr *h, const uint8_t *pkt,
+                           size_t len)
+{
+    return wire_send_gso(l, h, &(struct iovec){ (void *)pkt, len }, 1);
 }
 
 static int wire_send(struct link *l, const uint8_t *pkt, size_t len)
 {
-    struct gso_hdr h = { 0 };
-    return wire_send_gso(l, &h, pkt, len);
+    return wire_send_whole(l, &(struct gso_hdr){ 0 }, pkt, len);
 }
 
 static ssize_t wire_recv_gso(struct link *l, uint8_t *buf, size_t cap, struct gso_hdr *h)
@@ -473,11 +496,11 @@ TEST(gso_stack_drops_and_counts_malformed_offloaded_packets)
         { .gso_type = 3 /* UDP */, .gso_size = MSS },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        CHECK_EQ(wire_send_gso(&w.end[0].link, &bad[i], pkt, n), 0);
+        CHECK_EQ(wire_send_whole(&w.end[0].link, &bad[i], pkt, n), 0);
     /* a garbled super-packet: IHL past the end */
     pkt[0] = 0x4f;
     put_be16(pkt + 2, 40);
-    CHECK_EQ(wire_send_gso(&w.end[0].link, &tso_hdr, pkt, 40), 0);
+    CHECK_EQ(wire_send_whole(&w.end[0].link, &tso_hdr, pkt, 40), 0);
     CHECK_EQ(stack_receive(st, 1000000), 4);
     struct stack_stats stats;
     stack_get_stats(st, &stats);
@@ -498,8 +521,8 @@ TEST(gso_stack_verifies_checksums_the_link_did_not_vouch_for)
     size_t n = offloaded_packet(pkt, sizeof pkt, 100, TCP_ACK);
     pkt[n - 1] ^= 1;
     struct gso_hdr plain = { 0 }, valid = { .flags = GSO_F_DATA_VALID };
-    CHECK_EQ(wire_send_gso(&w.end[0].link, &plain, pkt, n), 0);
-    CHECK_EQ(wire_send_gso(&w.end[0].link, &valid, pkt, n), 0);
+    CHECK_EQ(wire_send_whole(&w.end[0].link, &plain, pkt, n), 0);
+    CHECK_EQ(wire_send_whole(&w.end[0].link, &valid, pkt, n), 0);
     CHECK_EQ(stack_receive(st, 1000000), 2);
     struct stack_stats stats;
     stack_get_stats(st, &stats);
@@ -547,7 +570,7 @@ TEST(gso_stack_survives_random_vnet_headers_and_mutated_super_packets)
             pkt[rng_next(&rng) % 80] ^= (uint8_t)(1 + rng_next(&rng) % 255);
         if (rng_next(&rng) % 4 == 0)
             n = rng_next(&rng) % (n + 1);
-        if (wire_send_gso(&w.end[0].link, &h, pkt, n) == 0)
+        if (wire_send_whole(&w.end[0].link, &h, pkt, n) == 0)
             sent++;
         stack_receive(st, now);
         stack_timers(st, now);
@@ -567,4 +590,424 @@ TEST(gso_stack_survives_random_vnet_headers_and_mutated_super_packets)
     CHECK(stats.gso_in > 0);
     stack_free(st);
     wire_free(&w);
+}
+
+/* Two stacks on a gso wire with a connection from s[0] (c) to s[1] (a)
+ * established and nothing in flight. */
+struct gso_pair {
+    struct gso_wire w;
+    struct stack *s[2];
+    struct sock *l, *c, *a;
+    uint64_t now;
+};
+
+static void pair_exchange(struct gso_pair *p)
+{
+    for (int round = 0; round < 10; round++) {
+        for (int i = 0; i < 2; i++) {
+            stack_receive(p->s[i], p->now);
+            stack_timers(p->s[i], p->now);
+        }
+        p->now += 100;
+    }
+}
+
+static void pair_open(struct gso_pair *p)
+{
+    wire_init(&p->w);
+    p->s[0] = wire_stack(&p->w, 0);
+    p->s[1] = wire_stack(&p->w, 1);
+    p->now = 1000000;
+    CHECK_EQ(stack_socket(p->s[1], &p->l), 0);
+    CHECK_EQ(stack_bind(p->s[1], p->l, 0, 80), 0);
+    CHECK_EQ(stack_listen(p->s[1], p->l, 4), 0);
+    CHECK_EQ(stack_socket(p->s[0], &p->c), 0);
+    CHECK_EQ(stack_connect(p->s[0], p->c, A2, 80, p->now), -EINPROGRESS);
+    pair_exchange(p);
+    CHECK_EQ(stack_accept(p->s[1], p->l, &p->a), 0);
+}
+
+static void pair_close(struct gso_pair *p)
+{
+    stack_free(p->s[0]);
+    stack_free(p->s[1]);
+    wire_free(&p->w);
+}
+
+/* What arrives at a, read until nothing more comes. */
+static size_t pair_read(struct gso_pair *p, uint8_t *buf, size_t cap)
+{
+    size_t got = 0;
+    for (int round = 0; round < 1000; round++) {
+        pair_exchange(p);
+        ssize_t n = stack_recv(p->s[1], p->a, buf + got, cap - got, 0, p->now);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
+/* The super-packet being built points into the send buffer (no copy): it
+ * must leave before the buffer moves to a larger allocation, or it would
+ * send freed memory (ASan) or the wrong bytes. */
+TEST(gso_a_super_packet_in_the_making_leaves_before_its_send_buffer_moves)
+{
+    static struct gso_pair p;
+    pair_open(&p);
+    enum { FIRST = 3 * MSS, MORE = 200000 };
+    static uint8_t out[FIRST + MORE], in[FIRST + MORE];
+    fill_random(out, sizeof out, 7);
+    CHECK_EQ(stack_send(p.s[0], p.c, out, FIRST, p.now), FIRST);
+    /* not flushed: the next send grows the buffer under it */
+    ssize_t n = stack_send(p.s[0], p.c, out + FIRST, MORE, p.now);
+    CHECK(n > 0);
+    stack_flush(p.s[0]);
+    size_t want = FIRST + (size_t)n;
+    CHECK_EQ(pair_read(&p, in, sizeof in), want);
+    CHECK(memcmp(in, out, want) == 0);
+    pair_close(&p);
+}
+
+/* ... and before the connection's end frees it: data emitted while the
+ * peer's RST was on its way goes out (it finds no socket). */
+TEST(gso_a_super_packet_in_the_making_leaves_before_a_reset_frees_its_send_buffer)
+{
+    static struct gso_pair p;
+    pair_open(&p);
+    static uint8_t out[3 * MSS];
+    fill_random(out, sizeof out, 8);
+    stack_abort(p.s[1], p.a, p.now);
+    stack_flush(p.s[1]);
+    CHECK_EQ(stack_send(p.s[0], p.c, out, sizeof out, p.now), (ssize_t)sizeof out);
+    /* the RST arrives with the data not yet flushed */
+    stack_receive(p.s[0], p.now);
+    struct stack_stats st;
+    stack_get_stats(p.s[0], &st);
+    CHECK_EQ(st.gso_out, 1);
+    CHECK_EQ(st.tcp.resets_in, 1);
+    pair_close(&p);
+}
+
+/* ---- a super-packet taken whole, or as its segments one by one ---- */
+
+#define PEER_ISS 1000000u
+#define PEER_TS 5000u
+
+/* A peer of crafted packets for a stack on a gso wire: end 0 is the
+ * peer (A1:5000), end 1 the stack (A2:80). */
+struct gso_peer {
+    struct gso_wire w;
+    struct stack *st;
+    struct sock *l, *a;
+    uint32_t snd_nxt, rcv_nxt, ts_ecr;
+    uint64_t now;
+    uint8_t replies[16384];   /* what the stack sent, back to back */
+    size_t replies_len;
+    unsigned replies_count;
+    bool replies_overflow;     /* more than fit: not all kept */
+};
+
+static uint8_t peer_data[4 << 20];
+
+static struct tcp_segment peer_seg(const struct gso_peer *p, uint32_t seq, uint8_t flags,
+                                   uint32_t ts_val)
+{
+    return (struct tcp_segment){
+        .sport = 5000, .dport = 80, .seq = seq, .ack = p->rcv_nxt, .flags = flags,
+        .wnd = 65535, .opt = { .has_ts = true, .ts_val = ts_val, .ts_ecr = p->ts_ecr },
+    };
+}
+
+/* Sends seg with the peer's data at its sequence number: a packet
+ * behind vnet header h. */
+static void peer_send(struct gso_peer *p, const struct gso_hdr *h, const struct tcp_segment *seg,
+                      size_t len)
+{
+    static uint8_t pkt[GSO_MAX_PACKET];
+    struct tcp_payload pl = payload_of(peer_data + (seg->seq - PEER_ISS - 1), len);
+    size_t n = tcp_build_packet(pkt, sizeof pkt, A1, A2, 1, seg, &pl);
+    CHECK(n > 0);
+    CHECK_EQ(wire_send_whole(&p->w.end[0].link, h, pkt, n), 0);
+}
+
+/* Takes what the stack sent: appended to p->replies; the last one's
+ * SEQ and TSval become the peer's RCV.NXT and TSecr. */
+static void peer_take_replies(struct gso_peer *p)
+{
+    uint8_t pkt[GSO_MAX_PACKET];
+    struct gso_hdr h;
+    ssize_t n;
+    while ((n = wire_recv_gso(&p->w.end[0].link, pkt, sizeof pkt, &h)) > 0) {
+        struct ipv4_packet ip;
+        struct tcp_segment seg;
+        CHECK_EQ(ipv4_parse(pkt, (size_t)n, &ip), DROP_NONE);
+        CHECK_EQ(tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &seg), DROP_NONE);
+        p->rcv_nxt = seg.seq + seg.len + !!(seg.flags & (TCP_SYN | TCP_FIN));
+        p->ts_ecr = seg.opt.ts_val;
+        p->replies_count++;
+        if ((size_t)n > sizeof p->replies - p->replies_len) {
+            p->replies_overflow = true;
+            continue;
+        }
+        memcpy(p->replies + p->replies_len, pkt, (size_t)n);
+        p->replies_len += (size_t)n;
+    }
+}
+
+/* The handshake, the stack's listener with receive buffer rcvbuf (0:
+ * the default); then nothing owed either way. */
+static void peer_open(struct gso_peer *p, int rcvbuf)
+{
+    wire_init(&p->w);
+    p->st = wire_stack(&p->w, 1);
+    p->now = 1000000;
+    CHECK_EQ(stack_socket(p->st, &p->l), 0);
+    if (rcvbuf)
+        CHECK_EQ(stack_setopt(p->st, p->l, STACK_OPT_RCVBUF, rcvbuf, p->now), 0);
+    CHECK_EQ(stack_bind(p->st, p->l, 0, 80), 0);
+    CHECK_EQ(stack_listen(p->st, p->l, 4), 0);
+    struct tcp_segment syn = peer_seg(p, PEER_ISS, TCP_SYN, PEER_TS);
+    syn.opt.has_mss = syn.opt.has_wscale = syn.opt.sack_permitted = true;
+    syn.opt.mss = 1460;
+    syn.opt.wscale = 7;
+    static const struct gso_hdr plain;
+    peer_send(p, &plain, &syn, 0);
+    stack_receive(p->st, p->now);
+    peer_take_replies(p);
+    p->snd_nxt = PEER_ISS + 1;
+    struct tcp_segment ack = peer_seg(p, p->snd_nxt, TCP_ACK, PEER_TS);
+    peer_send(p, &plain, &ack, 0);
+    stack_receive(p->st, p->now);
+    CHECK_EQ(stack_accept(p->st, p->l, &p->a), 0);
+    p->replies_len = 0;
+    p->replies_count = 0;
+}
+
+/* Bytes [seq, seq + len) with TSval ts_val, in one batch: as one
+ * super-packet (PSH and `last_flags` on its last segment), or as its
+ * segments of MSS bytes one by one. */
+static void peer_send_data(struct gso_peer *p, bool whole, uint32_t seq, uint32_t len,
+                           uint8_t last_flags, uint32_t ts_val)
+{
+    if (whole) {
+        struct tcp_segment seg = peer_seg(p, seq, TCP_ACK | TCP_PSH | last_flags, ts_val);
+        peer_send(p, &tso_hdr, &seg, len);
+    } else {
+        static const struct gso_hdr plain;
+        for (uint32_t off = 0; off < len; off += MSS) {
+            bool last = off + MSS >= len;
+            struct tcp_segment seg = peer_seg(
+                p, seq + off, last ? TCP_ACK | TCP_PSH | last_flags : TCP_ACK, ts_val);
+            peer_send(p, &plain, &seg, last ? len - off : MSS);
+        }
+    }
+    p->snd_nxt = seq + len;
+    stack_receive(p->st, p->now);
+    peer_take_replies(p);
+}
+
+/* One test case: `before` bytes in order first (segment by segment,
+ * their ACK taken), then len bytes from `before - overlap + gap` with
+ * TSval PEER_TS - ts_back. */
+struct gso_case {
+    int rcvbuf;
+    uint32_t before, overlap, gap, len, ts_back;
+    uint8_t last_flags;
+};
+
+static void run_case(struct gso_peer *p, bool whole, const struct gso_case *cs)
+{
+    peer_open(p, cs->rcvbuf);
+    if (cs->before) {
+        peer_send_data(p, false, p->snd_nxt, cs->before, 0, PEER_TS);
+        p->replies_len = 0;
+        p->replies_count = 0;
+    }
+    /* The stretch-ACK stride counts link packets (a super-packet is one,
+     * as after GRO; test_rfc_timers.c): one by one, these segments would
+     * be ACKed every quarter of the last batch. Out of the way here, where
+     * what matters is that the super-packet leaves what its segments do. */
+    ((struct tcp_conn *)stack_sock_conn(p->st, p->a))->ack_stride = UINT32_MAX;
+    peer_send_data(p, whole, p->snd_nxt - cs->overlap + cs->gap, cs->len, cs->last_flags,
+                   PEER_TS - cs->ts_back);
+}
+
+static void peer_close(struct gso_peer *p)
+{
+    stack_free(p->st);
+    wire_free(&p->w);
+}
+
+#define SAME(f) CHECK_EQ(a->f, b->f)
+
+/* A super-packet and its segments one by one leave the connection in
+ * the same state, with the same segments sent and the same counts; the
+ * super-packet was taken whole, or not. */
+static void whole_is_one_by_one(const struct gso_case *cs, bool taken_whole)
+{
+    static struct gso_peer pw, ps;
+    run_case(&pw, true, cs);
+    run_case(&ps, false, cs);
+    const struct tcp_conn *a = &pw.a->conn, *b = &ps.a->conn;
+    SAME(state);
+    SAME(rcv_nxt);
+    SAME(rcv_wnd);
+    SAME(rcv_adv);
+    SAME(last_ack_sent);
+    SAME(snd_una);
+    SAME(snd_nxt);
+    SAME(snd_wnd);
+    SAME(snd_wl1);
+    SAME(snd_wl2);
+    SAME(ts_recent);
+    SAME(ts_recent_at);
+    SAME(segs_unacked);
+    SAME(delack_at);
+    SAME(ack_now);
+    SAME(ack_soon);
+    SAME(ack_deferred);
+    SAME(dsack);
+    SAME(fin_received);
+    SAME(rcvbuf.len);
+    SAME(reass.count);
+    SAME(stats.segs_in);
+    SAME(stats.data_segs_in);
+    SAME(stats.bytes_received);
+    /* the same ACKs, byte for byte */
+    CHECK(!pw.replies_overflow && !ps.replies_overflow);
+    CHECK_EQ(pw.replies_count, ps.replies_count);
+    CHECK_EQ(pw.replies_len, ps.replies_len);
+    CHECK(memcmp(pw.replies, ps.replies, pw.replies_len) == 0);
+    /* the same counts: segments as they would be on a wire */
+    struct stack_stats sw, ss;
+    stack_get_stats(pw.st, &sw);
+    stack_get_stats(ps.st, &ss);
+    CHECK_EQ(sw.ip_in, ss.ip_in);
+    CHECK_EQ(sw.tcp_in, ss.tcp_in);
+    CHECK(memcmp(&sw.tcp, &ss.tcp, sizeof sw.tcp) == 0);
+    /* and the same bytes to read */
+    static uint8_t rw[sizeof peer_data], rs[sizeof peer_data];
+    ssize_t nw = stack_recv(pw.st, pw.a, rw, sizeof rw, 0, pw.now);
+    ssize_t ns = stack_recv(ps.st, ps.a, rs, sizeof rs, 0, ps.now);
+    CHECK_EQ(nw, ns);
+    CHECK(nw <= 0 || memcmp(rw, rs, (size_t)nw) == 0);
+    CHECK_EQ(sw.gso_in, 1);
+    CHECK_EQ(sw.gso_in_whole, taken_whole);
+    peer_close(&pw);
+    peer_close(&ps);
+}
+
+static void fill_peer_data(void)
+{
+    fill_random(peer_data, sizeof peer_data, 9);
+}
+
+/* RFC 9293 3.8.6.3 (ACK at least every second segment) with a super-packet
+ * counted as its segments: in order, it is taken whole and draws the one
+ * ACK its segments draw at the end of the batch. */
+TEST(rfc9293_3_8_6_3_an_in_order_super_packet_is_taken_whole_and_acked_as_its_segments)
+{
+    fill_peer_data();
+    whole_is_one_by_one(&(struct gso_case){ .len = 20 * MSS }, true);
+    /* a short last segment, after data already taken */
+    whole_is_one_by_one(&(struct gso_case){ .before = 3 * MSS, .len = 10 * MSS + 77 }, true);
+    /* 45 segments: 64 KB, within the window */
+    whole_is_one_by_one(&(struct gso_case){ .len = 45 * MSS }, true);
+}
+
+/* RFC 9293 3.10.7.4 eighth: a FIN on the last segment is processed after
+ * all the text, and ACKed at once. */
+TEST(rfc9293_3_10_7_4_a_super_packet_with_fin_is_taken_whole_and_its_fin_acked_at_once)
+{
+    fill_peer_data();
+    whole_is_one_by_one(&(struct gso_case){ .len = 5 * MSS, .last_flags = TCP_FIN }, true);
+}
+
+/* RFC 5681 4.2: out-of-order data is ACKed at once, each segment: a
+ * super-packet beyond a gap goes segment by segment (same SACK blocks). */
+TEST(rfc5681_4_2_an_out_of_order_super_packet_goes_segment_by_segment)
+{
+    fill_peer_data();
+    whole_is_one_by_one(&(struct gso_case){ .gap = MSS, .len = 6 * MSS }, false);
+}
+
+/* RFC 2883 (D-SACK): a super-packet that repeats data already received
+ * goes segment by segment, each duplicate reported as its segment would
+ * be. */
+TEST(rfc2883_a_super_packet_repeating_received_data_goes_segment_by_segment)
+{
+    fill_peer_data();
+    whole_is_one_by_one(&(struct gso_case){ .before = 4 * MSS, .overlap = 2 * MSS, .len = 6 * MSS }, false);
+}
+
+/* RFC 7323 5.3 R1 (PAWS): each segment of an old super-packet is dropped
+ * and answered with an ACK, as it would be alone. */
+TEST(rfc7323_5_3_paws_drops_each_segment_of_an_old_super_packet)
+{
+    fill_peer_data();
+    whole_is_one_by_one(&(struct gso_case){ .before = MSS, .len = 4 * MSS, .ts_back = 3 }, false);
+}
+
+/* RFC 9293 3.10.7.4 first and seventh: a super-packet beyond the window
+ * goes segment by segment: what fits is kept, the rest dropped and
+ * ACKed as each segment would be. */
+TEST(rfc9293_3_10_7_4_a_super_packet_beyond_the_window_goes_segment_by_segment)
+{
+    fill_peer_data();
+    whole_is_one_by_one(&(struct gso_case){ .rcvbuf = 8192, .len = 12 * MSS }, false);
+}
+
+/* Hostile input: super-packets near RCV.NXT for an established connection,
+ * with random flags, TSvals, ACKs, gso_size and lengths, some in order and
+ * so taken whole: nothing crashes, and every byte taken in order is the
+ * peer's byte at that place. */
+TEST(gso_an_established_connection_survives_random_super_packets_near_rcv_nxt)
+{
+    static struct gso_peer p;
+    fill_peer_data();
+    peer_open(&p, 0);
+    uint64_t rng = 10;
+    uint32_t base = p.snd_nxt;
+    static uint8_t got[sizeof peer_data];
+    size_t read = 0;
+    for (int i = 0; i < 2000 && !tcp_is_closed(&p.a->conn); i++) {
+        uint32_t next = p.a->conn.rcv_nxt;
+        if (next - base > sizeof peer_data - 2 * GSO_MAX_PACKET)
+            break;
+        uint32_t seq = next + (uint32_t)(rng_next(&rng) % 4 == 0 ? rng_next(&rng) % 9000 - 4500 : 0);
+        if (seq_lt(seq, base + 1) || seq - base > sizeof peer_data - GSO_MAX_PACKET)
+            seq = next;
+        uint32_t len = 1 + (uint32_t)(rng_next(&rng) % 30000);
+        uint32_t ts = PEER_TS + (uint32_t)i - (rng_next(&rng) % 8 == 0 ? 3 : 0);
+        struct tcp_segment seg = peer_seg(&p, seq, TCP_ACK, ts);
+        if (rng_next(&rng) % 8 == 0)
+            seg.flags |= (uint8_t)(rng_next(&rng) & (TCP_PSH | TCP_URG | TCP_ECE | TCP_CWR));
+        if (rng_next(&rng) % 128 == 0)
+            seg.flags = (uint8_t)(rng_next(&rng) & ~(TCP_SYN | TCP_RST));
+        if (rng_next(&rng) % 8 == 0)
+            seg.ack += (uint32_t)(rng_next(&rng) % 5) - 2;
+        if (rng_next(&rng) % 8 == 0) {
+            seg.opt.sack_count = 1;
+            seg.opt.sack[0].left = p.rcv_nxt - 100;
+            seg.opt.sack[0].right = p.rcv_nxt;
+        }
+        struct gso_hdr h = tso_hdr;
+        h.gso_size = (uint16_t)(rng_next(&rng) % 3 ? MSS : 1 + rng_next(&rng) % 3000);
+        peer_send(&p, &h, &seg, len);
+        stack_receive(p.st, p.now);
+        p.replies_len = 0;
+        peer_take_replies(&p);
+        p.now += 1000;
+        ssize_t n = stack_recv(p.st, p.a, got + read, sizeof got - read, 0, p.now);
+        if (n > 0)
+            read += (size_t)n;
+        stack_timers(p.st, p.now);
+    }
+    struct stack_stats st;
+    stack_get_stats(p.st, &st);
+    CHECK(st.gso_in_whole > 0);
+    CHECK(read > 0);
+    CHECK(memcmp(got, peer_data, read) == 0);
+    peer_close(&p);
 }
