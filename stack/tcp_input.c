@@ -178,7 +178,7 @@ static bool receive_text(struct tcp_conn *c, const struct tcp_segment *s, unsign
     /* Keep what fits in the window we offered and in the buffer, and
      * nothing beyond a FIN already received: the stream ends there (see
      * take_fin). */
-    uint32_t room = min_u32(tcp_rcv_window(c), ring_space(r));
+    uint32_t room = min_u32(tcp_rcv_window_offered(c), ring_space(r));
     if (c->ooo_fin)
         room = min_u32(room, c->ooo_fin_seq - c->rcv_nxt);
     uint32_t offset = seq - c->rcv_nxt;
@@ -286,7 +286,7 @@ static bool paws_reject(struct tcp_conn *c, const struct tcp_segment *s,
 static bool acceptable(const struct tcp_conn *c, const struct tcp_segment *s)
 {
     uint32_t len = seg_len(s);
-    uint32_t wnd = tcp_rcv_window(c);
+    uint32_t wnd = tcp_rcv_window_offered(c);
     /* Without text: RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND, or SEG.SEQ =
      * RCV.NXT when the window is shut. As Linux (tcp_sequence) and BSD,
      * also SEG.SEQ = RCV.NXT+RCV.WND: a peer that filled our window sends
@@ -487,7 +487,7 @@ static bool takes_whole(const struct tcp_conn *c, const struct tcp_segment *s, u
     if (c->ts_on && (!s->opt.has_ts || seq_lt(s->opt.ts_val, c->ts_recent) ||
                      tcp_ts_recent_stale(c, now)))
         return false;
-    return s->len <= min_u32(tcp_rcv_window(c), ring_space(&c->rcvbuf));
+    return s->len <= min_u32(tcp_rcv_window_offered(c), ring_space(&c->rcvbuf));
 }
 
 bool tcp_input_coalesced(struct tcp_conn *c, const struct tcp_segment *seg, unsigned segs,

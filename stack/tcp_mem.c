@@ -216,11 +216,14 @@ void tcp_mem_sb_free(struct tcp_conn *c)
 uint32_t tcp_rcv_space(const struct tcp_conn *c)
 {
     const struct ring *r = &c->rcvbuf;
-    if (!c->host->mem.pressure)
-        return ring_space(r);
     /* Linux (tcp_clamp_window under memory pressure): only the memory
      * the ring has, or may always have */
-    return max_u32(r->alloc, ring_floor(r)) - r->len;
+    uint32_t space = c->host->mem.pressure ? max_u32(r->alloc, ring_floor(r)) - r->len
+                                           : ring_space(r);
+    /* less what rounding a window up to our scale may offer beyond it
+     * (tcp_rcv_window_offered): the ring keeps that promise */
+    uint32_t rounding = (1u << c->rcv_wscale) - 1;
+    return space > rounding ? space - rounding : 0;
 }
 
 bool tcp_snd_writable(const struct tcp_conn *c)

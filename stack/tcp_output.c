@@ -27,8 +27,8 @@ static uint16_t advertise_window(struct tcp_conn *c, bool syn)
      * window"); round a scaled window up rather than down. The edge we
      * keep stays where it was (Linux's tcp_select_window): recorded, the
      * rounding would creep right with every ACK, up to 2^shift - 1 bytes
-     * each, promising room the buffer does not have. Text beyond it is
-     * trimmed (RFC 9293 3.10.7.4). */
+     * each, promising room the buffer does not have. The text it lets
+     * through is taken (tcp_rcv_window_offered). */
     if ((field << shift) < cur)
         return (uint16_t)min_u32((cur + (1u << shift) - 1) >> shift, 65535);
     if (field > 65535)

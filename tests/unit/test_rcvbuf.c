@@ -115,3 +115,31 @@ TEST(rfc9293_3_8_6_2_2_a_window_rounded_up_to_its_scale_does_not_creep_right)
     CHECK(first_edge != 0);
     probe_free(&p);
 }
+
+TEST(rfc9293_3_10_7_4_text_up_to_a_window_rounded_up_to_its_scale_is_taken)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, &wscale_opt);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    static const uint8_t seg[SEG];
+    /* Nothing is read; the peer fills every window it is offered, to the
+     * octet, as a sender does: all of it must be taken, the octets the
+     * rounding up offered too, until the window is shut. */
+    struct tcp_segment r = { 0 };
+    for (int i = 0; i < 400; i++) {
+        uint32_t edge = r.ack + ((uint32_t)r.wnd << tc->rcv_wscale);
+        uint32_t len = i && seq_lt(c.snd_nxt, edge) ? edge - c.snd_nxt : SEG;
+        if (i && !seq_lt(c.snd_nxt, edge))
+            break;
+        peer_send_data(&p, &c, seg, len < SEG ? len : SEG, 0);
+        CHECK_EQ(tc->rcv_nxt, c.snd_nxt);   /* taken */
+        probe_advance(&p, p.cfg.tcp.delack_us);
+        while (probe_recv(&p, &r))
+            ;
+    }
+    CHECK_EQ(r.wnd, 0);
+    CHECK(tc->rcvbuf.len <= tc->rcvbuf.cap);
+    probe_free(&p);
+}
