@@ -27,13 +27,19 @@ static void stream_and_read(struct probe *p, struct peer *c, unsigned rounds, ui
     }
 }
 
+/* A connection whose peer offers window scaling, as Linux's does. */
+static const struct tcp_conn *open_scaled(struct probe *p, struct peer *c)
+{
+    probe_init(p, NULL);
+    peer_passive_open(p, c, 80, &wscale_opt);
+    return stack_sock_conn(p->stack, c->sock);
+}
+
 TEST(linux_tcp_select_initial_window_scale_is_for_the_largest_buffer_autotuning_may_reach)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    peer_passive_open(&p, &c, 80, &wscale_opt);
-    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    const struct tcp_conn *tc = open_scaled(&p, &c);
     /* 6 MiB >> 7 fits the 16-bit window field; a 256 KiB buffer alone
      * would have needed 3 */
     CHECK_EQ(tc->rcv_wscale, 7);
@@ -43,10 +49,8 @@ TEST(linux_tcp_select_initial_window_scale_is_for_the_largest_buffer_autotuning_
 TEST(linux_tcp_rcv_space_adjust_grows_a_buffer_the_reader_keeps_up_with)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    peer_passive_open(&p, &c, 80, &wscale_opt);
-    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    const struct tcp_conn *tc = open_scaled(&p, &c);
     CHECK_EQ(tc->rcvbuf.cap, 256 * KIB);
     /* 128 KiB a millisecond, all read: the window (256 KiB) takes two
      * milliseconds, and twice a round trip's data (plus slow start's
@@ -66,10 +70,8 @@ TEST(linux_tcp_rcv_space_adjust_grows_a_buffer_the_reader_keeps_up_with)
 TEST(linux_tcp_rcv_space_adjust_leaves_a_buffer_the_reader_does_not_empty)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    peer_passive_open(&p, &c, 80, &wscale_opt);
-    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    const struct tcp_conn *tc = open_scaled(&p, &c);
     /* a few bytes a millisecond: nothing to grow for */
     stream_and_read(&p, &c, 8, SEG);
     CHECK_EQ(tc->rcvbuf.cap, 256 * KIB);
@@ -79,10 +81,8 @@ TEST(linux_tcp_rcv_space_adjust_leaves_a_buffer_the_reader_does_not_empty)
 TEST(linux_sock_rcvbuf_lock_so_rcvbuf_stops_autotuning)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    peer_passive_open(&p, &c, 80, &wscale_opt);
-    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    const struct tcp_conn *tc = open_scaled(&p, &c);
     CHECK_EQ(stack_setopt(p.stack, c.sock, STACK_OPT_RCVBUF, 256 * KIB, p.now), 0);
     stream_and_read(&p, &c, 8, 128 * KIB);
     CHECK_EQ(tc->rcvbuf.cap, 256 * KIB);
@@ -92,10 +92,8 @@ TEST(linux_sock_rcvbuf_lock_so_rcvbuf_stops_autotuning)
 TEST(rfc9293_3_8_6_2_2_a_window_rounded_up_to_its_scale_does_not_creep_right)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    peer_passive_open(&p, &c, 80, &wscale_opt);
-    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    const struct tcp_conn *tc = open_scaled(&p, &c);
     static const uint8_t seg[SEG];
     /* Nothing is read: the right edge must stay where the first window
      * put it, give or take the rounding of one scaled field (128 bytes).
@@ -119,10 +117,8 @@ TEST(rfc9293_3_8_6_2_2_a_window_rounded_up_to_its_scale_does_not_creep_right)
 TEST(rfc9293_3_10_7_4_text_up_to_a_window_rounded_up_to_its_scale_is_taken)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    peer_passive_open(&p, &c, 80, &wscale_opt);
-    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    const struct tcp_conn *tc = open_scaled(&p, &c);
     static const uint8_t seg[SEG];
     /* Nothing is read; the peer fills every window it is offered, to the
      * octet, as a sender does: all of it must be taken, the octets the

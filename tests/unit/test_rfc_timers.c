@@ -829,10 +829,12 @@ static void queue_segments(struct probe *p, struct peer *c, int count, int skip)
     }
 }
 
-/* Expects the ACKs of one batch of `count` segments: one for every
- * `stride` of them, the last one at the batch's end. */
-static void expect_batch_acks(struct probe *p, struct peer *c, int count, int stride)
+/* Queues `count` segments for one batch and expects their ACKs: one for
+ * every `stride` of them, the last one at the batch's end. */
+static void batch_acked(struct probe *p, struct peer *c, int count, int stride)
 {
+    queue_segments(p, c, count, -1);
+    stack_receive(p->stack, p->now);
     for (int i = stride; i < count + stride; i += stride)
         CHECK(expect_seg(p, NULL, A, c->rcv_nxt, c->snd_nxt + (uint32_t)(i < count ? i : count) * 1000));
     CHECK(probe_silent(p));
@@ -846,9 +848,7 @@ TEST(rfc5681_4_2_a_first_batch_is_acked_every_second_segment)
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
     /* Nothing known yet of the peer's flight: the RFC's rule as it is. */
-    queue_segments(&p, &c, 6, -1);
-    stack_receive(p.stack, p.now);
-    expect_batch_acks(&p, &c, 6, 2);
+    batch_acked(&p, &c, 6, 2);
     probe_free(&p);
 }
 
@@ -858,22 +858,14 @@ TEST(rfc2525_2_13_a_batch_folds_acks_to_a_quarter_of_the_last_batch)
     probe_init(&p, NULL);
     struct peer c;
     peer_passive_open(&p, &c, 80, NULL);
-    queue_segments(&p, &c, 16, -1);
-    stack_receive(p.stack, p.now);
-    expect_batch_acks(&p, &c, 16, 2);
+    batch_acked(&p, &c, 16, 2);
     /* The next flight, read in one go too: an ACK every 16 / 4 segments
      * (stretch ACKs, as Linux sends after GRO, but four of them, so that
      * one lost ACK does not leave the sender without a clock). */
-    queue_segments(&p, &c, 16, -1);
-    stack_receive(p.stack, p.now);
-    expect_batch_acks(&p, &c, 16, 4);
+    batch_acked(&p, &c, 16, 4);
     /* a small flight after a large one: still a quarter of the last */
-    queue_segments(&p, &c, 6, -1);
-    stack_receive(p.stack, p.now);
-    expect_batch_acks(&p, &c, 6, 4);
-    queue_segments(&p, &c, 6, -1);
-    stack_receive(p.stack, p.now);
-    expect_batch_acks(&p, &c, 6, 2);
+    batch_acked(&p, &c, 6, 4);
+    batch_acked(&p, &c, 6, 2);
     probe_free(&p);
 }
 
