@@ -193,6 +193,11 @@ int daemon_run(struct daemon *d)
         if (d->stop) {
             relay_abort_all(d);
             stack_flush(d->stack);
+            /* the device before the control connection that asked: once
+             * that ends, `tuntcp down` deletes the device, which the
+             * kernel refuses (EBUSY) while a queue is still attached,
+             * and exit closes descriptors in no order we choose */
+            tun_close(&d->tun);
             daemon_log(d, LOG_INFO, "stopped");
             return 0;
         }
