@@ -243,6 +243,10 @@ struct tcp_conn {
     uint32_t rcv_nxt, rcv_wnd, rcv_up, irs;
     uint32_t rcv_adv;       /* right edge we last advertised: never moves
                                left (RFC 9293 3.8.6.2.2) */
+    uint32_t rcv_offered;   /* the furthest right edge a segment of ours
+                               showed: a window rounded up to our scale
+                               reaches past rcv_adv, and the peer may send
+                               up to it */
     uint32_t last_ack_sent; /* RFC 7323 4.3 */
 
     /* RFC 7323 timestamps. */

@@ -80,7 +80,7 @@ static void input_syn_sent(struct tcp_conn *c, const struct tcp_segment *seg,
         return;
     c->irs = seg->seq;
     c->rcv_nxt = seg->seq + 1;
-    c->rcv_adv = c->rcv_nxt; /* our SYN's window was relative to nothing */
+    c->rcv_adv = c->rcv_offered = c->rcv_nxt; /* our SYN's window was relative to nothing */
     tcp_syn_options(c, seg, now);
     c->snd_wnd = c->max_snd_wnd = seg->wnd; /* RFC 7323 2.2: unscaled */
     c->snd_wl1 = seg->seq;

@@ -60,13 +60,13 @@ static inline uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
     return seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 }
-/* The window the peer may have been offered: the one recorded, plus what
- * rounding it up to our scale may have added (advertise_window sends that
- * without recording it, as Linux; tcp_rcv_space keeps room for it). */
+/* The window the peer was offered: the recorded one, or as far as one
+ * rounded up to our scale reached (advertise_window sends that without
+ * recording it, as Linux; tcp_rcv_space keeps room for it). What the peer
+ * may send, and where its ACKs may come from. */
 static inline uint32_t tcp_rcv_window_offered(const struct tcp_conn *c)
 {
-    uint32_t wnd = tcp_rcv_window(c);
-    return wnd ? wnd + (1u << c->rcv_wscale) - 1 : 0;
+    return seq_gt(c->rcv_offered, c->rcv_nxt) ? c->rcv_offered - c->rcv_nxt : 0;
 }
 /* The MSS we announce and the most we send: the link's, or less if the
  * user asked (TCP_MAXSEG). */

@@ -11,7 +11,7 @@ static uint16_t advertise_window(struct tcp_conn *c, bool syn)
     if (syn) {
         /* RFC 7323 2.2: the window field of a SYN is never scaled. */
         c->rcv_wnd = min_u32(space, 65535);
-        c->rcv_adv = c->rcv_nxt + c->rcv_wnd;
+        c->rcv_adv = c->rcv_offered = c->rcv_nxt + c->rcv_wnd;
         return c->rcv_wnd;
     }
     uint8_t shift = c->rcv_wscale;
@@ -27,14 +27,21 @@ static uint16_t advertise_window(struct tcp_conn *c, bool syn)
      * window"); round a scaled window up rather than down. The edge we
      * keep stays where it was (Linux's tcp_select_window): recorded, the
      * rounding would creep right with every ACK, up to 2^shift - 1 bytes
-     * each, promising room the buffer does not have. The text it lets
-     * through is taken (tcp_rcv_window_offered). */
-    if ((field << shift) < cur)
-        return (uint16_t)min_u32((cur + (1u << shift) - 1) >> shift, 65535);
+     * each, promising room the buffer does not have. What it offers is
+     * remembered (rcv_offered): the peer may send up to there, and its
+     * ACKs come from there. */
+    bool rounded_up = (field << shift) < cur;
+    if (rounded_up)
+        field = (cur + (1u << shift) - 1) >> shift;
     if (field > 65535)
         field = 65535;
-    c->rcv_wnd = field << shift;
-    c->rcv_adv = c->rcv_nxt + c->rcv_wnd;
+    uint32_t edge = c->rcv_nxt + (field << shift);
+    if (seq_gt(edge, c->rcv_offered))
+        c->rcv_offered = edge;
+    if (!rounded_up) {
+        c->rcv_wnd = field << shift;
+        c->rcv_adv = edge;
+    }
     return (uint16_t)field;
 }
 

@@ -15,7 +15,7 @@ void tcp_time_wait_save(const struct tcp_conn *c, struct tcp_time_wait *tw)
         .ep = c->ep,
         .snd_nxt = c->snd_max, .snd_wnd = c->snd_wnd, .max_snd_wnd = c->max_snd_wnd,
         .snd_wl1 = c->snd_wl1, .snd_wl2 = c->snd_wl2,
-        .rcv_nxt = c->rcv_nxt, .rcv_adv = c->rcv_adv,
+        .rcv_nxt = c->rcv_nxt, .rcv_adv = c->rcv_offered,
         .ts_recent = c->ts_recent, .ts_offset = c->ts_offset,
         .ts_recent_at = c->ts_recent_at,
         .close_at = c->close_at,
@@ -43,7 +43,7 @@ static void restore(struct tcp_conn *c, struct tcp_host *h, const struct tcp_tim
     c->fin_received = true;
     c->user_closed = true;
     c->rcv_nxt = c->last_ack_sent = tw->rcv_nxt;
-    c->rcv_adv = tw->rcv_adv;
+    c->rcv_adv = c->rcv_offered = tw->rcv_adv;
     c->rcv_wnd = tw->rcv_adv - tw->rcv_nxt;
     c->ts_on = tw->ts_on;
     c->ts_recent = tw->ts_recent;

@@ -59,7 +59,7 @@ void tcp_open_cookie(struct tcp_conn *c, uint32_t iss, const struct tcp_segment 
     tcp_take_syn(c, syn, now);
     /* the window our SYN-ACK offered (RFC 7323 2.2: unscaled) */
     c->rcv_wnd = min_u32(tcp_rcv_space(c), 65535);
-    c->rcv_adv = c->rcv_nxt + c->rcv_wnd;
+    c->rcv_adv = c->rcv_offered = c->rcv_nxt + c->rcv_wnd;
 }
 
 /* The room in the send buffer's memory for `want` more bytes (<=

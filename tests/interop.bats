@@ -25,7 +25,7 @@ load helpers
     head -c 100M /dev/urandom > "$TMP/in"
     background_preloaded "$EX/echo_server" "$STACK" 7
     wait_until nsx nc -z "$STACK" 7
-    run nsx bash -c "timeout 120 nc -N $STACK 7 < $TMP/in | sha256sum"
+    run nsx bash -c "set -o pipefail; timeout 120 nc -N $STACK 7 < $TMP/in | sha256sum"
     [ "$status" -eq 0 ]
     [ "${output%% *}" = "$(sha256sum < "$TMP/in" | cut -d' ' -f1)" ]
 }
@@ -180,7 +180,7 @@ print(urllib.request.urlopen("http://%s:8002/u.txt" % sys.argv[1], timeout=10).r
         "$EX/echo_server" "$STACK" 7
     wait_until nsx nc -z "$STACK" 7
     nsx tc qdisc add dev tun0 root netem loss 5% duplicate 1% reorder 25% 50% delay 1ms 2>/dev/null || true
-    run nsx bash -c "timeout 120 nc -N $STACK 7 < $TMP/in | sha256sum"
+    run nsx bash -c "set -o pipefail; timeout 120 nc -N $STACK 7 < $TMP/in | sha256sum"
     [ "$status" -eq 0 ]
     [ "${output%% *}" = "$(sha256sum < "$TMP/in" | cut -d' ' -f1)" ]
 }

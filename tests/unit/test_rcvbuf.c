@@ -139,3 +139,39 @@ TEST(rfc9293_3_10_7_4_text_up_to_a_window_rounded_up_to_its_scale_is_taken)
     CHECK(tc->rcvbuf.len <= tc->rcvbuf.cap);
     probe_free(&p);
 }
+
+TEST(rfc9293_3_10_7_4_a_rounded_up_window_filled_in_pieces_is_taken_and_acks_come_from_its_end)
+{
+    struct probe p;
+    struct peer c;
+    const struct tcp_conn *tc = open_scaled(&p, &c);
+    static const uint8_t seg[SEG];
+    /* Nothing is read: full segments until less than one fits in what
+     * the last ACK offered, which is rounded up to the scale by then. */
+    struct tcp_segment r = { 0 };
+    uint32_t edge = 0;
+    for (int i = 0; i < 400; i++) {
+        peer_send_data(&p, &c, seg, SEG, 0);
+        probe_advance(&p, p.cfg.tcp.delack_us);
+        while (probe_recv(&p, &r))
+            edge = r.ack + ((uint32_t)r.wnd << tc->rcv_wscale);
+        if (edge - c.snd_nxt < SEG)
+            break;
+    }
+    CHECK(seq_gt(edge, tc->rcv_adv));
+    /* The peer sends up to the recorded edge, then the rest of what it
+     * was offered: both are taken. */
+    uint32_t first = tc->rcv_adv - c.snd_nxt, rest = edge - tc->rcv_adv;
+    if (first)
+        peer_send_data(&p, &c, seg, first, 0);
+    peer_send_data(&p, &c, seg, rest, 0);
+    CHECK_EQ(tc->rcv_nxt, edge);
+    probe_drain(&p);
+    /* Its ACKs now come from that edge: they are taken. */
+    CHECK_EQ(stack_send(p.stack, c.sock, "data", 4, p.now), 4);
+    probe_drain(&p);
+    c.rcv_nxt += 4;
+    peer_send_ack(&p, &c, 65535);
+    CHECK_EQ(tc->snd_una, c.rcv_nxt);
+    probe_free(&p);
+}
