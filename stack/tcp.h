@@ -194,9 +194,10 @@ struct tcp_host {
      * packets being processed is done: a few stretch ACKs per burst, not
      * one per two segments (as after Linux's GRO). NULL: no batching. */
     void (*defer_ack)(struct tcp_host *h, struct tcp_conn *c);
-    /* While set, the segments come from one super-packet cut up: the
-     * stretch-ACK stride is checked at its end (the batch's flush), as
-     * when it is taken whole, and as after Linux's GRO. */
+    /* While set, the segments come from one super-packet cut up: no
+     * stretch ACK inside it (as when it is taken whole, and as after
+     * Linux's GRO); the stride is checked again by the connection's next
+     * output or the batch's flush. */
     bool in_super_packet;
     /* An emit that keeps the payload it is handed (pieces of c's send
      * buffer) to send later sets this: it is called before the send

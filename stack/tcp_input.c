@@ -474,8 +474,9 @@ void tcp_input(struct tcp_conn *c, const struct tcp_segment *seg, uint64_t now)
  *   SND.WL1 =< SEG.SEQ (each updates the window in turn: SND.WL1 ends at
  *   the last one's SEQ);
  * - ACKed together: not in TCP_QUICKACK mode, ACKs deferred to the end
- *   of the batch (host->defer_ack), so "every second segment" gives one
- *   ACK for them all either way. */
+ *   of the batch (host->defer_ack), so "every second segment" and the
+ *   stretch-ACK stride give no ACK inside the super-packet either way
+ *   (cut up, host->in_super_packet holds the stride back). */
 static bool takes_whole(const struct tcp_conn *c, const struct tcp_segment *s, uint64_t now)
 {
     if (c->state != TCP_ESTABLISHED || !c->host->defer_ack || c->quickacks ||
