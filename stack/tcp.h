@@ -300,6 +300,12 @@ struct tcp_conn {
     unsigned dupacks;
     uint32_t limited_transmit_bytes;  /* RFC 3042: sent beyond cwnd on the
                                          current run of duplicate ACKs */
+    /* Whether cwnd limited sending over the last round trip (Linux's
+     * tcp_cwnd_validate): the most in flight since cwnd_usage_seq, and
+     * whether cwnd was full then. cwnd grows only if it was. */
+    uint32_t max_flight;
+    uint32_t cwnd_usage_seq;
+    bool is_cwnd_limited;
     bool in_recovery;
     bool recovery_rto_reset;  /* RFC 6582 3.2 step 5: first partial ACK seen */
     uint32_t recover;         /* RFC 6582: highest sequence sent at loss

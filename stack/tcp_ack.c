@@ -126,7 +126,9 @@ static void new_ack(struct tcp_conn *c, const struct tcp_segment *seg,
             c->dupacks = 0;
             return;
         }
-    } else if (!c->in_recovery) {
+    } else if (!c->in_recovery && tcp_cwnd_limited(c)) {
+        /* RFC 9438 4.6 and RFC 7661: cwnd grows only while it limits
+         * what is sent (else its size says nothing of the path) */
         c->cc->on_ack(c, acked, now);
     }
     c->dupacks = 0;

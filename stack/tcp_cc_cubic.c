@@ -142,8 +142,14 @@ static uint32_t cubic_ssthresh(struct tcp_conn *c, uint32_t flight_size)
     e->cwnd_prior = c->cwnd;
     /* a new stage begins when congestion avoidance resumes */
     e->begun = false;
-    /* RFC 9438 4.6: ssthresh = flight_size * beta_cubic, at least 2 SMSS */
-    return max_u32((uint32_t)((uint64_t)flight_size * BETA_NUM / BETA_DEN), 2 * c->snd_mss);
+    /* RFC 9438 4.6: ssthresh = cwnd * beta_cubic, at least 2 SMSS. The
+     * RFC's flight_size may stand for cwnd where cwnd cannot grow beyond
+     * what is sent (tcp_cwnd_limited), as in Linux; flight_size is what
+     * is left after the ACK that shows the loss, which a stretch ACK
+     * (a receiver's, or one batch of ACKs) leaves at a fraction of the
+     * window: a cut far deeper than beta. */
+    (void)flight_size;
+    return max_u32((uint32_t)((uint64_t)c->cwnd * BETA_NUM / BETA_DEN), 2 * c->snd_mss);
 }
 
 /* RFC 9438 4.8: after a timeout the first stage of congestion avoidance

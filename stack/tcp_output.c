@@ -277,13 +277,29 @@ static bool rwnd_limited(const struct tcp_conn *c)
            wnd_room < min_u32(data_end - c->snd_nxt, c->snd_mss);
 }
 
-/* Linux's tcp_is_cwnd_limited: cwnd is full, or in slow start more
- * than half used (so that it may grow); Linux takes the most in flight
- * over a round trip where this takes what is in flight now. */
-static bool cwnd_limited(const struct tcp_conn *c)
+/* Linux's tcp_cwnd_validate: after sending, whether cwnd was full, and
+ * the most in flight, kept for a round trip (from SND.NXT now until
+ * SND.UNA passes it) unless cwnd fills or more is in flight sooner. */
+static void cwnd_validate(struct tcp_conn *c)
 {
     uint32_t flight = congestion_flight(c, false);
-    return flight >= c->cwnd || (c->cwnd < c->ssthresh && c->cwnd / 2 < flight);
+    /* cwnd in bytes: full when not another whole segment fits */
+    bool full = flight + c->snd_mss > c->cwnd;
+    if (!seq_lt(c->snd_una, c->cwnd_usage_seq) || full || flight > c->max_flight) {
+        c->max_flight = flight;
+        c->cwnd_usage_seq = c->snd_nxt;
+        c->is_cwnd_limited = full;
+    }
+}
+
+bool tcp_cwnd_limited(const struct tcp_conn *c)
+{
+    /* Linux's tcp_is_cwnd_limited: in slow start, more than half of cwnd
+     * used (so that it may double); else cwnd was full in the last round
+     * trip */
+    if (c->cwnd < c->ssthresh)
+        return c->cwnd < 2 * c->max_flight;
+    return c->is_cwnd_limited;
 }
 
 /* Linux's chronographs around tcp_write_xmit (tcp_chrono.c): busy from
@@ -299,7 +315,7 @@ static void chrono_after_output(struct tcp_conn *c, bool had_data, bool sent, ui
         else
             tcp_chrono_stop(c, TCP_CHRONO_RWND_LIMITED, now);
     }
-    if (sent && !tcp_send_pending(c) && c->snd_nospace && !cwnd_limited(c) &&
+    if (sent && !tcp_send_pending(c) && c->snd_nospace && !tcp_cwnd_limited(c) &&
         (c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT))
         tcp_chrono_start(c, TCP_CHRONO_SNDBUF_LIMITED, now);
 }
@@ -311,6 +327,8 @@ void tcp_output(struct tcp_conn *c, uint64_t now)
         bool had_data = tcp_send_pending(c);
         while (send_next_segment(c, now))
             sent = true;
+        if (sent)
+            cwnd_validate(c);
         chrono_after_output(c, had_data, sent, now);
     }
     if (!sent && (c->ack_now || c->ack_soon) && tcp_synchronized(c)) {

@@ -130,31 +130,91 @@ TEST(rfc9438_4_5_target_clamped_to_one_and_a_half_cwnd)
               "cwnd %u -> %u", before, c.cwnd);
 }
 
+static unsigned ack_each(struct probe *p, struct peer *c);
+
 static void newreno(struct stack_config *cfg)
 {
     cfg->tcp.cc = &tcp_cc_newreno;
 }
 
-/* RFC 9438 4.6: on a loss ssthresh = flight_size * beta_cubic with
- * beta_cubic = 0.7 (NewReno halves it), and fast recovery starts from
+/* RFC 9438 4.6: on a loss ssthresh = cwnd * beta_cubic with beta_cubic
+ * = 0.7 (NewReno halves FlightSize, RFC 5681 3.1 eq. 4, the same here:
+ * the ten segments of cwnd are in flight), and fast recovery starts from
  * there (RFC 6582: cwnd = ssthresh + 3 SMSS). CUBIC is the default. */
 TEST(rfc9438_4_6_multiplicative_decrease_beta_0_7)
 {
     static void (*const tweaks[2])(struct stack_config *) = { NULL, newreno };
-    static const uint32_t ssthresh[2] = { 5 * 1460 * 7 / 10, 5 * 1460 / 2 };
+    static const uint32_t ssthresh[2] = { 10 * 1460 * 7 / 10, 10 * 1460 / 2 };
     for (int i = 0; i < 2; i++) {
         struct probe p;
         probe_init(&p, tweaks[i]);
         struct peer c;
         peer_passive_open(&p, &c, 80, NULL);
-        stack_send(p.stack, c.sock, data, 5 * 1460, p.now);
-        CHECK_EQ(probe_drain(&p), 5);
+        stack_send(p.stack, c.sock, data, 10 * 1460, p.now);
+        CHECK_EQ(probe_drain(&p), 10);
         for (int d = 0; d < 3; d++)
             peer_send_ack(&p, &c, 65535);
         const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
         CHECK(tc->in_recovery);
         CHECK_EQ(tc->ssthresh, ssthresh[i]);
         CHECK_EQ(tc->cwnd, ssthresh[i] + 3 * 1460);
+        probe_free(&p);
+    }
+}
+
+/* RFC 9438 4.6 with cwnd for flight_size, as Linux (cwnd cannot grow
+ * beyond what is sent, the rule below): a loss shown by a stretch ACK,
+ * which acknowledged six of the ten segments in flight and SACKed the
+ * last three, cuts cwnd to 0.7 of itself, not to 0.7 of the four
+ * segments that ACK left in flight. */
+TEST(rfc9438_4_6_ssthresh_from_cwnd_not_what_a_stretch_ack_left_in_flight)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_sack_open(&p, &c, false);
+    uint32_t base = c.rcv_nxt;
+    stack_send(p.stack, c.sock, data, 10 * 1460, p.now);
+    CHECK_EQ(probe_drain(&p), 10);
+    probe_advance(&p, 10 * MSEC);
+    struct tcp_segment s = seg_make(c.port, c.stack_port, c.snd_nxt, base + 6 * 1460, A, 65535);
+    s.opt.sack_count = 1;
+    s.opt.sack[0].left = base + 7 * 1460;
+    s.opt.sack[0].right = base + 10 * 1460;
+    probe_send(&p, &s, NULL);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    CHECK(tc->in_recovery);
+    uint32_t cwnd = tc->cc_state.cubic.e.cwnd_prior;
+    CHECK(cwnd >= 10 * 1460);
+    CHECK_EQ(tc->ssthresh, cwnd * 7 / 10);
+    probe_free(&p);
+}
+
+/* RFC 9438 4.6 and RFC 7661 (Linux's tcp_is_cwnd_limited): cwnd grows
+ * only while it limits what is sent. A program that writes two segments
+ * per round trip leaves the initial window of ten as it was (in slow
+ * start: less than half of it used), for NewReno and CUBIC; a flight
+ * that fills it makes it grow. */
+TEST(rfc7661_cwnd_grows_only_while_it_limits_sending)
+{
+    static void (*const tweaks[2])(struct stack_config *) = { NULL, newreno };
+    for (int i = 0; i < 2; i++) {
+        struct probe p;
+        probe_init(&p, tweaks[i]);
+        struct peer c;
+        peer_passive_open(&p, &c, 80, NULL);
+        const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+        uint32_t initial = tc->cwnd;
+        for (int round = 0; round < 5; round++) {
+            stack_send(p.stack, c.sock, data, 2 * 1460, p.now);
+            probe_advance(&p, 10 * MSEC);
+            CHECK_EQ(ack_each(&p, &c), 2);
+        }
+        CHECK_EQ(tc->cwnd, initial);
+        stack_send(p.stack, c.sock, data, 10 * 1460, p.now);
+        probe_advance(&p, 10 * MSEC);
+        CHECK_EQ(ack_each(&p, &c), 10);
+        CHECK(tc->cwnd > initial);
         probe_free(&p);
     }
 }

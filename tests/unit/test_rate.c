@@ -116,10 +116,11 @@ TEST(delivery_rate_estimation_3_3_a_sample_per_ack_from_the_newest_delivered_seg
 }
 
 /* 2.2.4 and 3.3: data is not delivered faster than it was sent, so
- * the interval is the longer of the send and ACK intervals. Ten
- * segments sent 15 ms after the flight began, ACKed with the one before
- * them 6 ms after the last delivery (ACK compression), give eleven
- * segments over 15 ms, not over 6 ms. */
+ * the interval is the longer of the send and ACK intervals. Nine
+ * segments sent 15 ms after the flight began (all the initial window
+ * has room for), ACKed with the one before them 6 ms after the last
+ * delivery (ACK compression), give ten segments over 15 ms, not over
+ * 6 ms. */
 TEST(delivery_rate_estimation_2_2_4_the_interval_is_at_least_the_send_interval)
 {
     struct probe p;
@@ -130,10 +131,10 @@ TEST(delivery_rate_estimation_2_2_4_the_interval_is_at_least_the_send_interval)
     probe_advance(&p, 10 * MSEC);
     ack_segs(&p, &c, &f, 1, 0, 0);
     probe_advance(&p, 5 * MSEC);
-    CHECK_EQ(write_segs(&p, &c, &f, 10), 10);
+    CHECK_EQ(write_segs(&p, &c, &f, 9), 9);
     probe_advance(&p, 1 * MSEC);
-    ack_segs(&p, &c, &f, 12, 0, 0);
-    CHECK_EQ(tcp_delivery_rate(conn(&p, &c)), rate(11 * f.mss, 15 * MSEC));
+    ack_segs(&p, &c, &f, 11, 0, 0);
+    CHECK_EQ(tcp_delivery_rate(conn(&p, &c)), rate(10 * f.mss, 15 * MSEC));
     probe_free(&p);
 }
 
@@ -212,11 +213,11 @@ TEST(delivery_rate_estimation_3_4_app_limited_samples_are_marked)
     CHECK_EQ(tcp_delivery_rate(conn(&p, &c)), bulk);
     CHECK(!conn(&p, &c)->rate.sample_app_limited);
     /* a faster application-limited sample is kept, and marked */
-    CHECK_EQ(write_segs(&p, &c, &f, 30), 30);
+    CHECK_EQ(write_segs(&p, &c, &f, 20), 20);
     probe_advance(&p, 10 * MSEC);
-    ack_segs(&p, &c, &f, 71, 0, 0);
-    CHECK(rate(30 * f.mss, 10 * MSEC) > bulk);
-    CHECK_EQ(tcp_delivery_rate(conn(&p, &c)), rate(30 * f.mss, 10 * MSEC));
+    ack_segs(&p, &c, &f, 61, 0, 0);
+    CHECK(rate(20 * f.mss, 10 * MSEC) > bulk);
+    CHECK_EQ(tcp_delivery_rate(conn(&p, &c)), rate(20 * f.mss, 10 * MSEC));
     CHECK(conn(&p, &c)->rate.sample_app_limited);
     probe_free(&p);
 }
