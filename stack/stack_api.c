@@ -535,7 +535,15 @@ int stack_getopt(struct stack *s, struct sock *k, enum stack_opt opt, int *value
     case STACK_OPT_KEEPINTVL: *value = (int)(o->ka_intvl_us / 1000000u); return 0;
     case STACK_OPT_KEEPCNT: *value = (int)o->ka_cnt; return 0;
     case STACK_OPT_SNDBUF: *value = (int)o->sndbuf; return 0;
-    case STACK_OPT_RCVBUF: *value = (int)o->rcvbuf; return 0;
+    case STACK_OPT_RCVBUF: {
+        /* Linux reports sk_rcvbuf, which autotuning grows (until the
+         * user sets a size) */
+        uint32_t size = o->rcvbuf;
+        if (k->kind == SOCK_CONN && !k->conn.rcvbuf_locked && k->conn.rcvbuf.cap > size)
+            size = k->conn.rcvbuf.cap;
+        *value = (int)size;
+        return 0;
+    }
     case STACK_OPT_MAXSEG: *value = o->maxseg; return 0;
     case STACK_OPT_CORK: *value = o->cork; return 0;
     case STACK_OPT_RCVLOWAT: *value = (int)o->rcvlowat; return 0;

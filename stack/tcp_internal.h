@@ -218,7 +218,15 @@ void tcp_rate_sample_done(struct tcp_conn *c, const struct tcp_rate_sample *rs, 
 void tcp_rate_check_app_limited(struct tcp_conn *c);
 
 /* RFC 8985 6.2 RACK_sent_after(t1, seq1, t2, seq2): a transmission at t1
- * ending at seq1 came after one at t2 ending at seq2. */
+ * ending at seq1 came after one at t2 ending at seq2. A tie goes by
+ * sequence number, as the RFC says, though with a clock in microseconds
+ * a batch shares one reading and a retransmission sent after new data
+ * in it then counts as sent before: it is deemed lost again once that
+ * data is SACKed, about one needless retransmission per recovery. Ties
+ * broken by transmission order instead (branch issue9-rack-order) sent
+ * none, but lost retransmissions then waited for the RTO when nothing
+ * was sent after them, and goodput fell (tuntcp -> kernel at 5 % loss:
+ * 0.030 against 0.098 Gbit/s, at 1 %: 0.73 against 0.93). */
 static inline bool tcp_sent_after(uint64_t t1, uint32_t seq1, uint64_t t2, uint32_t seq2)
 {
     return t1 > t2 || (t1 == t2 && seq_gt(seq1, seq2));

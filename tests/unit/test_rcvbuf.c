@@ -58,6 +58,10 @@ TEST(linux_tcp_rcv_space_adjust_grows_a_buffer_the_reader_keeps_up_with)
     stream_and_read(&p, &c, 8, 128 * KIB);
     CHECK(tc->rcvbuf.cap > 256 * KIB);
     CHECK(tc->rcvbuf.cap <= p.cfg.tcp.rcvbuf_max);
+    /* SO_RCVBUF reports the grown size, as Linux's sk_rcvbuf */
+    int reported = 0;
+    CHECK_EQ(stack_getopt(p.stack, c.sock, STACK_OPT_RCVBUF, &reported), 0);
+    CHECK_EQ((uint32_t)reported, tc->rcvbuf.cap);
     /* and the window offered follows */
     peer_send_data(&p, &c, "x", 1, TCP_PSH);
     probe_advance(&p, p.cfg.tcp.delack_us);
