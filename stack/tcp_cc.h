@@ -36,6 +36,10 @@ struct tcp_cc_ops {
     /* The retransmission timer expired (after ssthresh, when that was
      * called): cwnd is the loss window now. */
     void (*on_timeout)(struct tcp_conn *c);
+    /* New data is about to go with nothing in flight, the last data
+     * having gone at c->last_data_sent_at (Linux's CA_EVENT_TX_START).
+     * NULL: nothing to do. */
+    void (*tx_start)(struct tcp_conn *c, uint64_t now);
     /* The last reduction was spurious (for loss recovery to call once
      * it can tell, e.g. RFC 3522 / RFC 5682): cwnd, ssthresh and the
      * algorithm's state go back to what they were before it. */

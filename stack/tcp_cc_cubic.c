@@ -162,6 +162,21 @@ static void cubic_on_timeout(struct tcp_conn *c)
     cu->hs.phase = HYSTART_OFF;
 }
 
+/* RFC 9438 5.8: while the application, not cwnd, limited the flow,
+ * cwnd did not grow (tcp_cwnd_limited), and that time is not to count in
+ * t either, or W_cubic(t) would be far ahead when sending resumes. As
+ * Linux (bictcp_cwnd_event), the time idle with nothing in flight moves
+ * the stage's start on, to now at most. */
+static void cubic_tx_start(struct tcp_conn *c, uint64_t now)
+{
+    struct tcp_cubic_epoch *e = &c->cc_state.cubic.e;
+    if (!e->begun || !c->last_data_sent_at || now <= c->last_data_sent_at)
+        return;
+    e->start += now - c->last_data_sent_at;
+    if (e->start > now)
+        e->start = now;
+}
+
 /* RFC 9438 4.9: a spurious congestion event is undone: cwnd, ssthresh,
  * W_max, K, the epoch and W_est as before it. As Linux
  * (tcp_undo_cwnd_reduction), cwnd and ssthresh do not fall below what
@@ -181,5 +196,6 @@ const struct tcp_cc_ops tcp_cc_cubic = {
     .on_rtt = cubic_on_rtt,
     .ssthresh = cubic_ssthresh,
     .on_timeout = cubic_on_timeout,
+    .tx_start = cubic_tx_start,
     .undo = cubic_undo,
 };

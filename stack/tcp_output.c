@@ -234,11 +234,16 @@ static bool send_from_snd_nxt(struct tcp_conn *c, enum send_mode mode, uint64_t 
     if (retransmission) {
         count_retransmission(c, len);
         tcp_undo_retransmitted(c, c->snd_nxt, c->snd_nxt + len + (fin ? 1 : 0), now);
-    } else if (!c->rtt_timing) {
+    } else {
+        /* Linux's CA_EVENT_TX_START: new data with nothing in flight */
+        if (len && tcp_flight(c) == 0 && c->cc->tx_start)
+            c->cc->tx_start(c, now);
         /* RFC 6298 3 (Karn): time only segments sent for the first time. */
-        c->rtt_timing = true;
-        c->rtt_seq = c->snd_nxt;
-        c->rtt_start = now;
+        if (!c->rtt_timing) {
+            c->rtt_timing = true;
+            c->rtt_seq = c->snd_nxt;
+            c->rtt_start = now;
+        }
     }
     emit(c, c->snd_nxt, flags, len, now);
     note_sent(c, c->snd_nxt, len + (fin ? 1 : 0), now);

@@ -288,6 +288,35 @@ TEST(rfc9438_4_8_timeout)
     probe_free(&p);
 }
 
+/* RFC 9438 5.8: time the application left the connection idle does not
+ * count in the cubic function's t: as Linux, the stage's start moves on
+ * by the time since the last data sent when new data goes with nothing
+ * in flight. */
+TEST(rfc9438_5_8_idle_time_is_not_counted_in_t)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_passive_open(&p, &c, 80, NULL);
+    stack_send(p.stack, c.sock, data, 10 * 1460, p.now);
+    CHECK_EQ(probe_drain(&p), 10);
+    const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
+    /* a timeout, then slow start to ssthresh: congestion avoidance */
+    probe_advance(&p, tc->rto_us);
+    const struct tcp_cubic_epoch *e = &tc->cc_state.cubic.e;
+    while (!e->begun)
+        CHECK(ack_each(&p, &c) > 0);
+    while (ack_each(&p, &c) > 0)
+        ;
+    CHECK_EQ(tc->snd_una, tc->snd_max);
+    uint64_t start = e->start, last_sent = tc->last_data_sent_at;
+    probe_advance(&p, 5 * SEC);
+    stack_send(p.stack, c.sock, data, 1460, p.now);
+    CHECK_EQ(probe_drain(&p), 1);
+    CHECK_EQ(e->start, start + (p.now - last_sent));
+    probe_free(&p);
+}
+
 /* RFC 9438 4.9: undoing a spurious reduction restores cwnd, ssthresh
  * and W_max. */
 TEST(rfc9438_4_9_spurious_reduction_undone)
