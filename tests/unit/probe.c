@@ -5,6 +5,9 @@
 
 #include "test.h"
 
+/* What the test sends where the bytes do not matter. */
+static const uint8_t zeros[65535];
+
 void probe_init(struct probe *p, void (*tweak)(struct stack_config *cfg))
 {
     memset(p, 0, sizeof *p);
@@ -107,8 +110,10 @@ bool probe_silent(struct probe *p)
     return !probe_recv(p, &seg);
 }
 
-void peer_passive_open(struct probe *p, struct peer *c, uint16_t stack_port,
-                       const struct tcp_options *opt)
+/* peer_passive_open, with the test's ACK `handshake_rtt` after the
+ * stack's SYN-ACK (at once if 0): the stack's first RTT sample. */
+static void passive_open(struct probe *p, struct peer *c, uint16_t stack_port,
+                         const struct tcp_options *opt, uint64_t handshake_rtt)
 {
     memset(c, 0, sizeof *c);
     c->port = 40000;
@@ -129,8 +134,16 @@ void peer_passive_open(struct probe *p, struct peer *c, uint16_t stack_port,
         c->ts = synack.opt.has_ts;
         c->ts_val = syn.opt.ts_val;
     }
+    if (handshake_rtt)
+        probe_advance(p, handshake_rtt);
     peer_send_ack(p, c, 65535);
     stack_accept(p->stack, c->listener, &c->sock);
+}
+
+void peer_passive_open(struct probe *p, struct peer *c, uint16_t stack_port,
+                       const struct tcp_options *opt)
+{
+    passive_open(p, c, stack_port, opt, 0);
 }
 
 void peer_active_open(struct probe *p, struct peer *c, uint16_t peer_port,
@@ -189,7 +202,6 @@ void peer_send_ack(struct probe *p, struct peer *c, uint16_t wnd)
 
 void peer_send_range(struct probe *p, struct peer *c, uint32_t from, uint32_t to)
 {
-    static const uint8_t zeros[65535];
     struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt + from, c->rcv_nxt,
                                     TCP_ACK, 65535);
     peer_stamp(c, &s);
@@ -207,6 +219,38 @@ void peer_sack_open(struct probe *p, struct peer *c, bool ts)
 {
     struct tcp_options opt = probe_syn_options(true, ts);
     peer_passive_open(p, c, 80, &opt);
+}
+
+uint32_t peer_sack_open_and_send(struct probe *p, struct peer *c, uint64_t handshake_rtt,
+                                 uint32_t bytes)
+{
+    struct tcp_options opt = probe_syn_options(true, false);
+    passive_open(p, c, 80, &opt, handshake_rtt);
+    stack_setopt(p->stack, c->sock, STACK_OPT_CONGESTION, TCP_CC_RENO, p->now);
+    uint32_t base = c->rcv_nxt;
+    stack_send(p->stack, c->sock, zeros, bytes, p->now);
+    probe_drain(p);
+    return base;
+}
+
+struct tcp_segment peer_sack_segment(struct peer *c, uint32_t ack, unsigned n,
+                                     const uint32_t *edges)
+{
+    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, ack, TCP_ACK, 65535);
+    peer_stamp(c, &s);
+    s.opt.sack_count = (uint8_t)n;
+    for (unsigned i = 0; i < n; i++) {
+        s.opt.sack[i].left = edges[2 * i];
+        s.opt.sack[i].right = edges[2 * i + 1];
+    }
+    return s;
+}
+
+void peer_send_sack(struct probe *p, struct peer *c, uint32_t ack, unsigned n,
+                    const uint32_t *edges)
+{
+    struct tcp_segment s = peer_sack_segment(c, ack, n, edges);
+    probe_send(p, &s, NULL);
 }
 
 bool expect_seg(struct probe *p, struct tcp_segment *out, uint8_t flags,

@@ -85,6 +85,22 @@ struct tcp_options probe_syn_options(bool sack_permitted, bool ts);
 /* peer_passive_open to port 80 with a SYN that offers SACK, and
  * timestamps if `ts`. */
 void peer_sack_open(struct probe *p, struct peer *c, bool ts);
+/* peer_sack_open without timestamps, the test's ACK of the SYN-ACK
+ * `handshake_rtt` after it (at once if 0), so that SRTT is that; NewReno
+ * (whose halving the tests' figures assume: CUBIC's beta is 0.7); `bytes`
+ * (zeros, at most 65535) queued and what the initial window lets out
+ * drained. Returns the first data segment's sequence number. */
+uint32_t peer_sack_open_and_send(struct probe *p, struct peer *c, uint64_t handshake_rtt,
+                                 uint32_t bytes);
+/* The pure ACK of `ack` (SEQ c->snd_nxt, window 65535, timestamps as
+ * peer_send_ack) carrying the n SACK blocks in `edges` (left, right,
+ * left, right ..., as expect_sack reads them; n at most
+ * TCP_MAX_SACK_BLOCKS). */
+struct tcp_segment peer_sack_segment(struct peer *c, uint32_t ack, unsigned n,
+                                     const uint32_t *edges);
+/* Sends peer_sack_segment(c, ack, n, edges). */
+void peer_send_sack(struct probe *p, struct peer *c, uint32_t ack, unsigned n,
+                    const uint32_t *edges);
 
 
 /* Receives the next segment and checks its flags, SEQ and (if ACK is

@@ -392,14 +392,8 @@ static const struct tcp_conn *sack_open(struct probe *p, struct peer *c,
 static void sack_bytes(struct probe *p, struct peer *c, uint32_t ack, uint32_t left,
                        uint32_t right)
 {
-    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, c->rcv_nxt + ack,
-                                    TCP_ACK, 65535);
-    if (left != right) {
-        s.opt.sack_count = 1;
-        s.opt.sack[0].left = c->rcv_nxt + left;
-        s.opt.sack[0].right = c->rcv_nxt + right;
-    }
-    probe_send(p, &s, NULL);
+    const uint32_t edges[2] = { c->rcv_nxt + left, c->rcv_nxt + right };
+    peer_send_sack(p, c, c->rcv_nxt + ack, left != right ? 1 : 0, edges);
 }
 
 /* The SACK scoreboard's records (tcp_sack.h) are memory like the

@@ -11,8 +11,6 @@
 #define MSS 1460
 #define NSEG 10
 
-static char data[NSEG * MSS];
-
 /* What the test, as receiver, holds of the NSEG segments. */
 struct receiver {
     uint32_t base;          /* the first segment's sequence number */
@@ -31,14 +29,8 @@ static void open_and_send(struct probe *p, struct peer *c, struct receiver *r,
                           void (*tweak)(struct stack_config *cfg))
 {
     probe_init(p, tweak);
-    struct tcp_options opt = { .has_mss = true, .mss = MSS, .sack_permitted = true };
-    peer_passive_open(p, c, 80, &opt);
-    /* NewReno, whose halving the figures here assume (CUBIC's beta is 0.7) */
-    stack_setopt(p->stack, c->sock, STACK_OPT_CONGESTION, TCP_CC_RENO, p->now);
     memset(r, 0, sizeof *r);
-    r->base = c->rcv_nxt;
-    stack_send(p->stack, c->sock, data, sizeof data, p->now);
-    probe_drain(p);
+    r->base = peer_sack_open_and_send(p, c, 0, NSEG * MSS);
 }
 
 static uint32_t seq_of(const struct receiver *r, unsigned seg)
@@ -46,18 +38,17 @@ static uint32_t seq_of(const struct receiver *r, unsigned seg)
     return r->base + seg * MSS;
 }
 
-/* An ACK of `ack` with up to four SACK blocks [left, right), as segment
- * numbers (0, 0 ends the list). */
+/* An ACK of segment `ack` with the first n (up to four) of `blocks`,
+ * SACK blocks [left, right) as segment numbers. */
 static void sack(struct probe *p, struct peer *c, const struct receiver *r, unsigned ack,
                  const unsigned (*blocks)[2], unsigned n)
 {
-    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, seq_of(r, ack), A, 65535);
-    s.opt.sack_count = (uint8_t)n;
+    uint32_t edges[2 * TCP_MAX_SACK_BLOCKS];
     for (unsigned i = 0; i < n; i++) {
-        s.opt.sack[i].left = seq_of(r, blocks[i][0]);
-        s.opt.sack[i].right = seq_of(r, blocks[i][1]);
+        edges[2 * i] = seq_of(r, blocks[i][0]);
+        edges[2 * i + 1] = seq_of(r, blocks[i][1]);
     }
-    probe_send(p, &s, NULL);
+    peer_send_sack(p, c, seq_of(r, ack), n, edges);
 }
 
 /* The ACK a SACK receiver holding r->have sends: the first gap, then the
@@ -202,24 +193,21 @@ TEST(rfc6675_4_forged_sack_blocks_are_ignored)
     struct peer c;
     struct receiver r;
     open_and_send(&p, &c, &r, NULL);
-    struct tcp_segment s = seg_make(c.port, c.stack_port, c.snd_nxt, seq_of(&r, 0), A, 65535);
-    s.opt.sack_count = 4;
-    s.opt.sack[0].left = seq_of(&r, 20);           /* beyond SND.MAX */
-    s.opt.sack[0].right = seq_of(&r, 21);
-    s.opt.sack[1].left = r.base - 3000;            /* below SND.UNA */
-    s.opt.sack[1].right = r.base - 1000;
-    s.opt.sack[2].left = seq_of(&r, 4);            /* reversed */
-    s.opt.sack[2].right = seq_of(&r, 1);
-    s.opt.sack[3].left = seq_of(&r, 9);            /* crosses SND.MAX */
-    s.opt.sack[3].right = seq_of(&r, 11);
-    probe_send(&p, &s, NULL);
-    s.opt.sack[3].left = r.base - 1;               /* crosses SND.UNA */
-    s.opt.sack[3].right = seq_of(&r, 5);
-    probe_send(&p, &s, NULL);
+    uint32_t forged[8] = {
+        seq_of(&r, 20), seq_of(&r, 21),             /* beyond SND.MAX */
+        r.base - 3000, r.base - 1000,               /* below SND.UNA */
+        seq_of(&r, 4), seq_of(&r, 1),               /* reversed */
+        seq_of(&r, 9), seq_of(&r, 11),              /* crosses SND.MAX */
+    };
+    peer_send_sack(&p, &c, seq_of(&r, 0), 4, forged);
+    forged[6] = r.base - 1;                         /* crosses SND.UNA */
+    forged[7] = seq_of(&r, 5);
+    peer_send_sack(&p, &c, seq_of(&r, 0), 4, forged);
     CHECK(probe_silent(&p));
     struct tcp_conn *tc = (struct tcp_conn *)conn(&p, &c);
     CHECK_EQ(tc->sb.sacked, 0);
     /* A count no header can carry, straight into the connection. */
+    struct tcp_segment s = peer_sack_segment(&c, seq_of(&r, 0), 4, forged);
     s.opt.sack_count = 255;
     tcp_input(tc, &s, p.now);
     CHECK_EQ(tc->sb.sacked, 0);

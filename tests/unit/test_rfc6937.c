@@ -1,16 +1,12 @@
 /* RFC 6937 (Proportional Rate Reduction) over the probe harness: the test
  * is a SACK receiver and counts what the stack sends on each ACK of a
  * fast recovery. */
-#include <string.h>
-
 #include "probe.h"
 #include "tcp_internal.h"
 #include "test.h"
 
 #define A TCP_ACK
 #define MSS 1460
-
-static char data[20 * MSS];
 
 /* A connection with SACK; `bytes` queued, the segments of the initial
  * window (ten) sent, and a round trip of 1 ms (RACK then judges the
@@ -19,13 +15,7 @@ static char data[20 * MSS];
 static uint32_t open_and_send(struct probe *p, struct peer *c, uint32_t bytes)
 {
     probe_init(p, NULL);
-    struct tcp_options opt = { .has_mss = true, .mss = MSS, .sack_permitted = true };
-    peer_passive_open(p, c, 80, &opt);
-    /* NewReno, whose halving the figures here assume (CUBIC's beta is 0.7) */
-    stack_setopt(p->stack, c->sock, STACK_OPT_CONGESTION, TCP_CC_RENO, p->now);
-    uint32_t base = c->rcv_nxt;
-    stack_send(p->stack, c->sock, data, bytes, p->now);
-    probe_drain(p);
+    uint32_t base = peer_sack_open_and_send(p, c, 0, bytes);
     probe_advance(p, MSEC);
     return base;
 }
@@ -34,11 +24,8 @@ static uint32_t open_and_send(struct probe *p, struct peer *c, uint32_t bytes)
 static void sack(struct probe *p, struct peer *c, uint32_t base, unsigned ack,
                  unsigned left, unsigned right)
 {
-    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, base + ack * MSS, A, 65535);
-    s.opt.sack_count = 1;
-    s.opt.sack[0].left = base + left * MSS;
-    s.opt.sack[0].right = base + right * MSS;
-    probe_send(p, &s, NULL);
+    const uint32_t edges[2] = { base + left * MSS, base + right * MSS };
+    peer_send_sack(p, c, base + ack * MSS, 1, edges);
 }
 
 /* RFC 6937 3: while pipe > ssthresh, "sndcnt = CEIL(prr_delivered *
@@ -50,7 +37,7 @@ TEST(rfc6937_3_prr_sends_one_segment_per_two_delivered_while_pipe_exceeds_ssthre
 {
     struct probe p;
     struct peer c;
-    uint32_t base = open_and_send(&p, &c, sizeof data);
+    uint32_t base = open_and_send(&p, &c, 20 * MSS);
     sack(&p, &c, base, 0, 1, 4);    /* IsLost(segment 0): recovery */
     CHECK(expect_seg(&p, NULL, A, base, c.snd_nxt));
     CHECK(probe_silent(&p));

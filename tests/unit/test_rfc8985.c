@@ -1,8 +1,6 @@
 /* RFC 8985 (RACK-TLP) over the probe harness: the test is a SACK
  * receiver; segments leave at a known virtual time and the ACKs come a
  * round trip (1 ms) later, so what RACK decides, and when, is exact. */
-#include <string.h>
-
 #include "probe.h"
 #include "tcp_internal.h"
 #include "test.h"
@@ -26,26 +24,7 @@ static uint32_t open_and_send(struct probe *p, struct peer *c, uint32_t bytes,
                               void (*tweak)(struct stack_config *cfg))
 {
     probe_init(p, tweak);
-    memset(c, 0, sizeof *c);
-    c->port = 40000;
-    c->stack_port = 80;
-    c->snd_nxt = 1000;
-    c->listener = probe_listen(p, 80, 16);
-    struct tcp_segment syn = seg_make(c->port, 80, c->snd_nxt++, 0, TCP_SYN, 65535);
-    syn.opt = (struct tcp_options){ .has_mss = true, .mss = MSS, .sack_permitted = true };
-    probe_send(p, &syn, NULL);
-    struct tcp_segment synack;
-    if (!probe_recv(p, &synack))
-        return 0;
-    c->rcv_nxt = synack.seq + 1;
-    probe_advance(p, RTT);
-    peer_send_ack(p, c, 65535);
-    stack_accept(p->stack, c->listener, &c->sock);
-    /* NewReno, whose halving the figures here assume (CUBIC's beta is 0.7) */
-    stack_setopt(p->stack, c->sock, STACK_OPT_CONGESTION, TCP_CC_RENO, p->now);
-    uint32_t base = c->rcv_nxt;
-    stack_send(p->stack, c->sock, data, bytes, p->now);
-    probe_drain(p);
+    uint32_t base = peer_sack_open_and_send(p, c, RTT, bytes);
     probe_advance(p, RTT);
     return base;
 }
@@ -55,16 +34,17 @@ static uint32_t open_and_send(struct probe *p, struct peer *c, uint32_t bytes,
 static void sack(struct probe *p, struct peer *c, uint32_t base, unsigned ack,
                  unsigned left, unsigned right, unsigned left2, unsigned right2)
 {
-    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, base + ack * MSS, A, 65535);
-    if (left != right) {
-        s.opt.sack[s.opt.sack_count].left = base + left * MSS;
-        s.opt.sack[s.opt.sack_count++].right = base + right * MSS;
+    const unsigned segs[4] = { left, right, left2, right2 };
+    uint32_t edges[4];
+    unsigned n = 0;
+    for (unsigned i = 0; i < 4; i += 2) {
+        if (segs[i] != segs[i + 1]) {
+            edges[2 * n] = base + segs[i] * MSS;
+            edges[2 * n + 1] = base + segs[i + 1] * MSS;
+            n++;
+        }
     }
-    if (left2 != right2) {
-        s.opt.sack[s.opt.sack_count].left = base + left2 * MSS;
-        s.opt.sack[s.opt.sack_count++].right = base + right2 * MSS;
-    }
-    probe_send(p, &s, NULL);
+    peer_send_sack(p, c, base + ack * MSS, n, edges);
 }
 
 static const struct tcp_stats *stats(struct probe *p, struct peer *c)
