@@ -177,11 +177,8 @@ TEST(rfc9438_4_6_ssthresh_from_cwnd_not_what_a_stretch_ack_left_in_flight)
     stack_send(p.stack, c.sock, data, 10 * 1460, p.now);
     CHECK_EQ(probe_drain(&p), 10);
     probe_advance(&p, 10 * MSEC);
-    struct tcp_segment s = seg_make(c.port, c.stack_port, c.snd_nxt, base + 6 * 1460, A, 65535);
-    s.opt.sack_count = 1;
-    s.opt.sack[0].left = base + 7 * 1460;
-    s.opt.sack[0].right = base + 10 * 1460;
-    probe_send(&p, &s, NULL);
+    const uint32_t sacked[2] = { base + 7 * 1460, base + 10 * 1460 };
+    peer_send_sack(&p, &c, base + 6 * 1460, 1, sacked);
     const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
     CHECK(tc->in_recovery);
     uint32_t cwnd = tc->cc_state.cubic.e.cwnd_prior;

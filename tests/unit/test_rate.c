@@ -62,13 +62,9 @@ static unsigned write_segs(struct probe *p, struct peer *c, const struct flow *f
 static void ack_segs_wnd(struct probe *p, struct peer *c, const struct flow *f, unsigned ack,
                          unsigned left, unsigned right, uint16_t wnd)
 {
-    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, f->base + ack * f->mss,
-                                    A, wnd);
-    if (left < right) {
-        s.opt.sack_count = 1;
-        s.opt.sack[0].left = f->base + left * f->mss;
-        s.opt.sack[0].right = f->base + right * f->mss;
-    }
+    const uint32_t edges[2] = { f->base + left * f->mss, f->base + right * f->mss };
+    struct tcp_segment s = peer_sack_segment(c, f->base + ack * f->mss, left < right, edges);
+    s.wnd = wnd;
     probe_send(p, &s, NULL);
 }
 

@@ -56,18 +56,13 @@ static void open_and_send(struct probe *p, struct peer *c, struct flight *f, boo
 static void ack_of(struct probe *p, struct peer *c, const struct flight *f, unsigned ack,
                    uint32_t ts_ecr, unsigned n, const unsigned (*blocks)[2])
 {
-    struct tcp_segment s = seg_make(c->port, c->stack_port, c->snd_nxt, f->base + ack * f->mss,
-                                    A, 65535);
-    if (c->ts) {
-        s.opt.has_ts = true;
-        s.opt.ts_val = ++c->ts_val;
-        s.opt.ts_ecr = ts_ecr;
-    }
-    s.opt.sack_count = (uint8_t)n;
+    uint32_t edges[2 * TCP_MAX_SACK_BLOCKS];
     for (unsigned i = 0; i < n; i++) {
-        s.opt.sack[i].left = f->base + blocks[i][0] * f->mss;
-        s.opt.sack[i].right = f->base + blocks[i][1] * f->mss;
+        edges[2 * i] = f->base + blocks[i][0] * f->mss;
+        edges[2 * i + 1] = f->base + blocks[i][1] * f->mss;
     }
+    struct tcp_segment s = peer_sack_segment(c, f->base + ack * f->mss, n, edges);
+    s.opt.ts_ecr = ts_ecr;
     probe_send(p, &s, NULL);
 }
 
