@@ -25,12 +25,14 @@ PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/rel/%.o) $(SHARED_OBJ)
 EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 # C programs the integration tests run (tests/tools/*.c)
 TEST_TOOLS  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+# ...and what they preload into tuntcp's own programs (tests/tools/preload/*.c)
+TEST_SHIMS  := $(patsubst tests/tools/preload/%.c,$(BUILD)/tools/%.so,$(wildcard tests/tools/preload/*.c))
 
 PREFIX  ?= /usr/local
 
 .PHONY: all test unit bench demo install fuzz clean
 all: $(BUILD)/libtuntcpstack.a $(BUILD)/libtuntcp.so $(BUILD)/tuntcpd $(BUILD)/tuntcp $(EXAMPLES) \
-     $(TEST_TOOLS) $(BUILD)/lossy_relay $(BUILD)/timed_bulk
+     $(TEST_TOOLS) $(TEST_SHIMS) $(BUILD)/lossy_relay $(BUILD)/timed_bulk
 
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -65,12 +67,16 @@ $(BUILD)/tools/%: tests/tools/%.c tests/tools/tool.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) $< -o $@ -lpthread
 
+$(BUILD)/tools/%.so: tests/tools/preload/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) -shared -fPIC $< -o $@ -ldl
+
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(STACK_SAN_OBJ)
 	$(CC) $(SAN) $^ -o $@
 
 unit: $(BUILD)/unit_tests
 
-test: all $(BUILD)/unit_tests $(TEST_TOOLS)
+test: all $(BUILD)/unit_tests $(TEST_TOOLS) $(TEST_SHIMS)
 	@tests/deps
 	@tests/run-all
 

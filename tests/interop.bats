@@ -259,6 +259,25 @@ print(urllib.request.urlopen("http://%s:8002/u.txt" % sys.argv[1], timeout=10).r
     done
 }
 
+@test "TUN offloads the kernel refuses: the stack runs without them, says why, and moves the same bytes" {
+    # the daemon of `tuntcp up` gets a shim whose TUNSETOFFLOAD fails, as
+    # on a kernel whose TUN driver lacks an offload asked for
+    nsx env LD_PRELOAD="$ROOT/build/tools/refuse_tun_offload.so" TUNTCP_LOG=info \
+        "$ROOT/build/tuntcp" up 2> "$TMP/daemon.log"
+    wait_until grep -q "offloads off (the TUN device refused them: Invalid argument)" "$TMP/daemon.log"
+    head -c 20M /dev/urandom > "$TMP/in"
+    local want
+    want=$(sha256sum < "$TMP/in" | cut -d' ' -f1)
+    background_preloaded "$EX/echo_server" "$STACK" 7
+    wait_until nsx nc -z "$STACK" 7
+    run nsx bash -c "timeout 60 nc -N $STACK 7 < $TMP/in | sha256sum"
+    [ "${output%% *}" = "$want" ]
+    run nsx "$ROOT/build/tuntcp" stats
+    [ "$(awk '$1 == "gso_in" {print $2}' <<<"$output")" -eq 0 ]
+    [ "$(awk '$1 == "gso_out" {print $2}' <<<"$output")" -eq 0 ]
+    [ "$(awk '$1 == "tcp.bytes_out" {print $2}' <<<"$output")" -ge 20971520 ]
+}
+
 @test "close with SO_LINGER 0 resets the connection; with a timeout it waits for the ACK of the FIN" {
     background_preloaded python3 -c '
 import socket, struct, sys

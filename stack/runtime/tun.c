@@ -141,16 +141,20 @@ static int set_iff(int fd, const char *dev, short flags)
 /* The vnet header before each packet, checksum offload both ways and TSO
  * for IPv4 (Documentation/networking/tuntap.rst; TUNSETOFFLOAD says what
  * we can take: the kernel then sends us super-packets). An fd with all
- * of it, or -1. */
+ * of it, or -errno of the step that failed. */
 static int open_offloaded(const char *dev, char *err, size_t errlen)
 {
     int fd = open_tun(err, errlen);
+    if (fd < 0)
+        return fd;
     int hdr_size = sizeof(struct virtio_net_hdr);
-    if (fd >= 0 && (set_iff(fd, dev, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR) < 0 ||
-                    ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0 ||
-                    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0)) {
+    int rc = set_iff(fd, dev, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR);
+    if (rc == 0 && (ioctl(fd, TUNSETVNETHDRSZ, &hdr_size) < 0 ||
+                    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0))
+        rc = -errno;
+    if (rc < 0) {
         close(fd);
-        return -1;
+        return rc;
     }
     return fd;
 }
@@ -160,6 +164,7 @@ int tun_open(const struct tun_config *cfg, struct tun_link *out, char *err, size
     bool existed = if_nametoindex(cfg->dev) != 0;
     int fd = cfg->offload ? open_offloaded(cfg->dev, err, errlen) : -1;
     bool offload = fd >= 0;
+    int refused = cfg->offload && !offload ? -fd : 0;
     if (!offload) {
         /* without offloads, as the kernel refused them */
         fd = open_tun(err, errlen);
@@ -192,6 +197,7 @@ int tun_open(const struct tun_config *cfg, struct tun_link *out, char *err, size
                   .recv_gso = offload ? tun_recv_gso : NULL },
         .fd = fd,
         .offload = offload,
+        .offload_refused = refused,
     };
     return 0;
 }

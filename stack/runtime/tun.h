@@ -22,6 +22,8 @@ struct tun_link {
     struct link link;       /* first: the callbacks cast back */
     int fd;                 /* nonblocking */
     bool offload;           /* the device took IFF_VNET_HDR and TUNSETOFFLOAD */
+    int offload_refused;    /* asked for but refused: the errno of the step
+                               that failed; else 0 */
 };
 
 /* Attaches to the device, or creates it if it does not exist and the

@@ -190,8 +190,12 @@ int main(int argc, char **argv)
     if (user && drop_privileges(user, &d->user) < 0)
         return EPERM;
     detach(d);
-    daemon_log(d, LOG_INFO, "stack %u.%u.%u.%u/%u on %s, MTU %u, offloads %s", d->cfg.addr >> 24,
+    char why[96] = "";
+    if (d->tun.offload_refused)
+        snprintf(why, sizeof why, " (the TUN device refused them: %s)",
+                 strerror(d->tun.offload_refused));
+    daemon_log(d, LOG_INFO, "stack %u.%u.%u.%u/%u on %s, MTU %u, offloads %s%s", d->cfg.addr >> 24,
                (d->cfg.addr >> 16) & 255, (d->cfg.addr >> 8) & 255, d->cfg.addr & 255,
-               d->cfg.prefix, d->cfg.dev, d->cfg.mtu, d->tun.offload ? "on" : "off");
+               d->cfg.prefix, d->cfg.dev, d->cfg.mtu, d->tun.offload ? "on" : "off", why);
     return daemon_run(d);
 }
