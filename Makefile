@@ -98,15 +98,16 @@ demo: all
 bench: all $(BUILD)/bench_mem
 	@tests/bench/run
 
-# libFuzzer on the packet input path (clang); FUZZ_SECONDS bounds the run.
+# libFuzzer on the packet input path (clang; tests/fuzz/fuzz_input.c says
+# what an input stands for); FUZZ_SECONDS bounds the run.
 FUZZ_SECONDS ?= 60
 $(BUILD)/fuzz_input: tests/fuzz/fuzz_input.c $(STACK_SRC)
 	@mkdir -p $(dir $@)
-	clang $(CSTD) -g -O1 -fsanitize=fuzzer,address,undefined $(INC) $^ -o $@
+	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer $(SAN) $(INC) $^ -o $@
 
 fuzz: $(BUILD)/fuzz_input
 	@mkdir -p $(BUILD)/fuzz-corpus
-	$(BUILD)/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=1600 $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz-corpus
 
 # The launcher finds the library beside itself (through the symlink), the
 # library the daemon beside itself.
