@@ -132,6 +132,17 @@ TEST(rfc9438_4_5_target_clamped_to_one_and_a_half_cwnd)
 
 static unsigned ack_each(struct probe *p, struct peer *c);
 
+/* A connection the test opened to the stack, which then writes `bytes`
+ * (under `tweak`'s configuration); how many segments went at once. */
+static unsigned open_and_send(struct probe *p, struct peer *c,
+                              void (*tweak)(struct stack_config *cfg), size_t bytes)
+{
+    probe_init(p, tweak);
+    peer_passive_open(p, c, 80, NULL);
+    stack_send(p->stack, c->sock, data, bytes, p->now);
+    return probe_drain(p);
+}
+
 static void newreno(struct stack_config *cfg)
 {
     cfg->tcp.cc = &tcp_cc_newreno;
@@ -147,11 +158,8 @@ TEST(rfc9438_4_6_multiplicative_decrease_beta_0_7)
     static const uint32_t ssthresh[2] = { 10 * 1460 * 7 / 10, 10 * 1460 / 2 };
     for (int i = 0; i < 2; i++) {
         struct probe p;
-        probe_init(&p, tweaks[i]);
         struct peer c;
-        peer_passive_open(&p, &c, 80, NULL);
-        stack_send(p.stack, c.sock, data, 10 * 1460, p.now);
-        CHECK_EQ(probe_drain(&p), 10);
+        CHECK_EQ(open_and_send(&p, &c, tweaks[i], 10 * 1460), 10);
         for (int d = 0; d < 3; d++)
             peer_send_ack(&p, &c, 65535);
         const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
@@ -264,11 +272,8 @@ static unsigned ack_each(struct probe *p, struct peer *c)
 TEST(rfc9438_4_8_timeout)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    peer_passive_open(&p, &c, 80, NULL);
-    stack_send(p.stack, c.sock, data, sizeof data, p.now);
-    CHECK_EQ(probe_drain(&p), 10);
+    CHECK_EQ(open_and_send(&p, &c, NULL, sizeof data), 10);
     const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
     probe_advance(&p, tc->rto_us);
     CHECK_EQ(tc->ssthresh, 10 * 1460 * 7 / 10);
@@ -292,11 +297,8 @@ TEST(rfc9438_4_8_timeout)
 TEST(rfc9438_5_8_idle_time_is_not_counted_in_t)
 {
     struct probe p;
-    probe_init(&p, NULL);
     struct peer c;
-    peer_passive_open(&p, &c, 80, NULL);
-    stack_send(p.stack, c.sock, data, 10 * 1460, p.now);
-    CHECK_EQ(probe_drain(&p), 10);
+    CHECK_EQ(open_and_send(&p, &c, NULL, 10 * 1460), 10);
     const struct tcp_conn *tc = stack_sock_conn(p.stack, c.sock);
     /* a timeout, then slow start to ssthresh: congestion avoidance */
     probe_advance(&p, tc->rto_us);
