@@ -269,6 +269,9 @@ void tcp_sack_note_held(struct tcp_conn *c, uint32_t seq);
 /* Fills opt's SACK blocks for an ACK with room for `room` more bytes of
  * header; the D-SACK block goes with it, once. */
 void tcp_sack_fill(struct tcp_conn *c, struct tcp_options *opt, size_t room);
+/* The data a new segment may carry: the MSS, less room for the SACK
+ * blocks it carries while data is held out of order. */
+uint32_t tcp_send_mss(const struct tcp_conn *c);
 
 /* tcp_chrono.c: Linux's tcp_chrono_start and tcp_chrono_stop. */
 void tcp_chrono_start(struct tcp_conn *c, enum tcp_chrono type, uint64_t now);

@@ -84,8 +84,8 @@ static void emit(struct tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len,
         seg.opt.ts_ecr = c->ts_recent;
     }
     /* RFC 2018 4: SACK blocks on every ACK while data is held out of
-     * order. Beside data only in what it leaves of the MSS (Linux shrinks
-     * the data instead, tcp_current_mss); a bare ACK has room for all. */
+     * order. Beside data in what it leaves of the MSS (new data leaves
+     * room for them: tcp_send_mss); a bare ACK has room for all. */
     if (c->sack_on && (flags & (TCP_ACK | TCP_SYN | TCP_RST)) == TCP_ACK)
         tcp_sack_fill(c, &seg.opt, len ? c->snd_mss - min_u32(len, c->snd_mss)
                                        : TCP_MAX_OPT_LEN);
@@ -196,7 +196,8 @@ static bool send_from_snd_nxt(struct tcp_conn *c, enum send_mode mode, uint64_t 
     uint32_t cwnd_room = mode == SEND_PROBE ? UINT32_MAX
                          : cwnd > cong_flight ? cwnd - cong_flight : 0;
     uint32_t usable = min_u32(c->snd_wnd > inflight ? c->snd_wnd - inflight : 0, cwnd_room);
-    uint32_t len = min_u32(min_u32(avail, usable), c->snd_mss);
+    uint32_t mss = tcp_send_mss(c);
+    uint32_t len = min_u32(min_u32(avail, usable), mss);
     bool fin = false;
 
     if (force) {
@@ -205,7 +206,7 @@ static bool send_from_snd_nxt(struct tcp_conn *c, enum send_mode mode, uint64_t 
         /* RFC 9293 3.8.6.2.1 (sender SWS avoidance): a segment shorter
          * than the MSS that the window cut short waits until it is at
          * least half the largest window the peer offered. */
-        if (len < c->snd_mss && (len == 0 || len < c->max_snd_wnd / 2))
+        if (len < mss && (len == 0 || len < c->max_snd_wnd / 2))
             return false;
     } else {
         fin = fin_pending(c);
@@ -215,12 +216,12 @@ static bool send_from_snd_nxt(struct tcp_conn *c, enum send_mode mode, uint64_t 
          * need not wait for the ACK of the full segments before it (which
          * a peer delaying its ACKs holds back). A FIN is not held back
          * (as Linux). */
-        if (len < c->snd_mss && !retransmission && !fin && !c->nodelay &&
+        if (len < mss && !retransmission && !fin && !c->nodelay &&
             short_segment_unacked(c))
             return false;
         /* TCP_CORK (Linux): a short segment waits to be filled; the
          * persist timer sends it if it waits too long */
-        if (c->cork && len < c->snd_mss && !retransmission && !fin)
+        if (c->cork && len < mss && !retransmission && !fin)
             return false;
     }
     if (len == 0 && !fin)
@@ -248,7 +249,7 @@ static bool send_from_snd_nxt(struct tcp_conn *c, enum send_mode mode, uint64_t 
     emit(c, c->snd_nxt, flags, len, now);
     note_sent(c, c->snd_nxt, len + (fin ? 1 : 0), now);
     c->snd_nxt += len + (fin ? 1 : 0);
-    if (len < c->snd_mss && !retransmission) /* Linux's tcp_minshall_update */
+    if (len < mss && !retransmission) /* Linux's tcp_minshall_update */
         c->snd_sml = c->snd_nxt;
     c->snd_max = seq_max(c->snd_max, c->snd_nxt);
     return true;

@@ -106,3 +106,17 @@ void tcp_sack_fill(struct tcp_conn *c, struct tcp_options *opt, size_t room)
     for (unsigned i = 0; i < c->reass.count; i++)
         add_block(opt, normal, fit, &c->reass.range[i]);
 }
+
+uint32_t tcp_send_mss(const struct tcp_conn *c)
+{
+    /* RFC 2018 4: SACK blocks on every ACK while data is held out of
+     * order, data segments included: as Linux (tcp_current_mss), a data
+     * segment leaves room for the blocks it would carry, one per range
+     * held and the D-SACK, with the timestamps beside them. An MSS too
+     * small to spare that room keeps its data (no blocks then). */
+    if (!c->sack_on || (!c->reass.count && !c->dsack))
+        return c->snd_mss;
+    struct tcp_options others = { .has_ts = c->ts_on };
+    uint32_t room = (uint32_t)tcp_sack_option_len(&others, c->reass.count + (c->dsack ? 1u : 0u));
+    return room < c->snd_mss / 2 ? c->snd_mss - room : c->snd_mss;
+}

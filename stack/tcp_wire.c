@@ -185,6 +185,14 @@ unsigned tcp_sack_blocks_fit(const struct tcp_options *opt, size_t room)
     return sack_blocks_in(room < space ? room : space);
 }
 
+size_t tcp_sack_option_len(const struct tcp_options *opt, unsigned blocks)
+{
+    unsigned fit = tcp_sack_blocks_fit(opt, TCP_MAX_OPT_LEN);
+    if (blocks > fit)
+        blocks = fit;
+    return blocks ? SACK_OPT_HDR_LEN + (size_t)blocks * SACK_BLOCK_LEN : 0;
+}
+
 size_t tcp_build_header(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t ip_id,
                         const struct tcp_segment *seg, size_t payload_len)
 {

@@ -142,6 +142,9 @@ static inline size_t tcp_payload_len(const struct tcp_payload *p)
  * scale, SACK-permitted, timestamps) and its first sack_count SACK blocks,
  * as many as fit (tcp_sack_blocks_fit), NOP-padded to a multiple of 4. */
 size_t tcp_options_len(const struct tcp_options *opt);
+/* The bytes a SACK option of `blocks` blocks takes beside the other
+ * options in opt (as many blocks as fit: 0 if none). */
+size_t tcp_sack_option_len(const struct tcp_options *opt, unsigned blocks);
 /* How many SACK blocks a segment with the other options of `opt` can
  * carry: in the 40 bytes of option space (RFC 2018 3: 4 blocks, 3 beside
  * timestamps) and in `room` more bytes of header. */

@@ -203,8 +203,9 @@ TEST(rfc2018_4_no_block_at_or_below_rcv_nxt)
 }
 
 /* RFC 2018 4 on ACKs that carry data: the blocks go in what the data
- * leaves of the MSS, so the packet stays within the MTU (a full segment
- * has no room for them). */
+ * leaves of the MSS, so the packet stays within the MTU; new data leaves
+ * room for them (Linux's tcp_current_mss): a write of a full MSS goes
+ * 20 bytes short (two blocks: 4 + 2 * 8), carrying both. */
 TEST(rfc2018_4_sack_blocks_on_data_segments_within_the_mss)
 {
     struct probe p;
@@ -222,11 +223,42 @@ TEST(rfc2018_4_sack_blocks_on_data_segments_within_the_mss)
     peer_send_range(&p, &c, 300, 400);
     CHECK(expect_sack(&p, NULL, b, 2, (uint32_t[]){ b + 300, b + 400, b + 100, b + 200 }));
     CHECK_EQ(stack_send(p.stack, c.sock, payload, 1460, p.now), 1460);
-    CHECK(expect_sack(&p, &seg, b, 0, NULL));
-    CHECK_EQ(seg.len, 1460);
+    CHECK(expect_sack(&p, &seg, b, 2, (uint32_t[]){ b + 300, b + 400, b + 100, b + 200 }));
+    CHECK_EQ(seg.len, 1460 - 20);
     struct stack_stats st;
     stack_get_stats(p.stack, &st);
     CHECK_EQ(st.link_errors, 0);
+    probe_free(&p);
+}
+
+/* RFC 2018 4 with timestamps (RFC 7323): a bulk write while a range is
+ * held goes out in segments of the MSS less the block (12 bytes), each
+ * carrying it, none held back by Nagle for being shorter than the MSS;
+ * once RCV.NXT passes the hole, full segments again. */
+TEST(rfc2018_4_sack_blocks_ride_on_every_data_segment_while_data_is_held)
+{
+    struct probe p;
+    probe_init(&p, NULL);
+    struct peer c;
+    peer_sack_open(&p, &c, true);
+    uint32_t b = c.snd_nxt;
+    peer_send_range(&p, &c, 1000, 2000);
+    CHECK_EQ(probe_drain(&p), 1);
+    uint32_t mss = stack_sock_conn(p.stack, c.sock)->snd_mss;
+    static const uint8_t four[4 * sizeof payload];
+    CHECK_EQ(stack_send(p.stack, c.sock, four, 4 * mss, p.now), 4 * mss);
+    struct tcp_segment seg;
+    for (int i = 0; i < 4; i++) {
+        CHECK(expect_sack(&p, &seg, b, 1, (uint32_t[]){ b + 1000, b + 2000 }));
+        CHECK_EQ(seg.len, mss - 12);
+    }
+    /* the hole filled: the tail and what follows in full segments */
+    peer_send_range(&p, &c, 0, 1000);
+    c.rcv_nxt += 2000;
+    probe_drain(&p);
+    CHECK_EQ(stack_send(p.stack, c.sock, payload, mss, p.now), mss);
+    CHECK(expect_sack(&p, &seg, b + 2000, 0, NULL));
+    CHECK_EQ(seg.len, mss);
     probe_free(&p);
 }
 
