@@ -130,6 +130,9 @@ void tcp_send_window_probe(struct tcp_conn *c, uint64_t now);
 /* RFC 8985 7.3: one new segment as a loss probe, whatever cwnd says, if
  * the peer's window lets it go; false if none was sent. */
 bool tcp_send_new_probe(struct tcp_conn *c, uint64_t now);
+/* Whether cwnd limited sending lately (Linux's tcp_is_cwnd_limited):
+ * if not, it must not grow (RFC 9438 4.6, RFC 7661). */
+bool tcp_cwnd_limited(const struct tcp_conn *c);
 /* Data the user queued that was never sent (or a FIN still to send). */
 bool tcp_send_pending(const struct tcp_conn *c);
 
@@ -148,9 +151,6 @@ void tcp_begin_fast_recovery(struct tcp_conn *c);
 
 /* tcp_recovery.c: SACK-based loss recovery, when sack_on. */
 /* RFC 6675 SetPipe: the bytes deemed in flight. */
-/* Whether cwnd limited sending lately (Linux's tcp_is_cwnd_limited):
- * if not, it must not grow (RFC 9438 4.6, RFC 7661). */
-bool tcp_cwnd_limited(const struct tcp_conn *c);
 uint32_t tcp_pipe(const struct tcp_conn *c);
 /* The cumulative ACK of an acceptable ACK, and its SACK blocks when
  * sack_on, onto the scoreboard, before SND.UNA moves; the ACK's delivery
